@@ -1,0 +1,18 @@
+/** What every `hakit` subcommand module exports. */
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Resolves when the command should stop (SIGINT/SIGTERM for daemons). */
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Command {
+  /** One line for `hakit --help`. */
+  summary: string;
+  /** Full help text for `hakit NAME --help`. */
+  help: string;
+  /** Runs with the arguments after the subcommand name; resolves to the exit status. */
+  run(argv: string[], io: CliIO): Promise<number>;
+}

@@ -1,0 +1,10 @@
+/**
+ * hakit's public API. Each capability is a namespace (`import { crush } from 'hakit'`); the
+ * shared pieces (errors, logging, the addon's build info) are at the top level.
+ */
+export { HakitError, ArgumentError, isHakitError } from './errors';
+export type { ErrorDetails } from './errors';
+export { createLogger, silentLogger } from './log';
+export type { Logger, LogLevel, LoggerOptions } from './log';
+export { buildInfo } from './native';
+export type { BuildInfo } from './native';
