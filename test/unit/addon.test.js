@@ -24,16 +24,22 @@ test('native argument checks throw typed errors instead of crashing', (t) => {
 // The shipped prebuild must load on a machine without a compiler: copy only what npm publishes
 // (no build/, no sources) to a temporary folder and load it with a PATH that has no toolchain.
 test('the prebuild for this platform loads with no compiler involved', (t) => {
-  const prebuildDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  if (!fs.existsSync(prebuildDir) || fs.readdirSync(prebuildDir).length === 0) {
-    const built = spawnSync('npm', ['run', 'prebuild'], { cwd: root, encoding: 'utf8' });
-    t.is(built.status, 0, built.stderr);
-  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-prebuild-'));
   try {
+    // Make the prebuild in a copy of the sources, so build/ (which other tests load) is untouched.
+    const src = path.join(tmp, 'src');
+    fs.mkdirSync(src);
+    for (const entry of ['package.json', 'binding.gyp', 'native', 'tools']) fs.cpSync(path.join(root, entry), path.join(src, entry), { recursive: true });
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(src, 'node_modules'));
+    const built = spawnSync('npm', ['run', 'prebuild'], { cwd: src, encoding: 'utf8' });
+    t.is(built.status, 0, built.stderr);
+    t.true(fs.readdirSync(path.join(src, 'prebuilds', `${process.platform}-${process.arch}`)).some((name) => name.endsWith('.node')));
+
+    // Install only what npm publishes (no build/, no sources) and load with no toolchain on PATH.
     const pkgDir = path.join(tmp, 'node_modules', 'hakit');
     fs.mkdirSync(pkgDir, { recursive: true });
-    for (const entry of ['package.json', 'dist', 'prebuilds']) fs.cpSync(path.join(root, entry), path.join(pkgDir, entry), { recursive: true });
+    for (const entry of ['package.json', 'dist']) fs.cpSync(path.join(root, entry), path.join(pkgDir, entry), { recursive: true });
+    fs.cpSync(path.join(src, 'prebuilds'), path.join(pkgDir, 'prebuilds'), { recursive: true });
     fs.cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(tmp, 'node_modules', 'node-gyp-build'), { recursive: true });
     const script = "const h=require('hakit');const n=require('./node_modules/hakit/dist/native.js');console.log(JSON.stringify({path:n.nativePath(),info:h.buildInfo()}))";
     const result = spawnSync(process.execPath, ['-e', script], { cwd: tmp, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: tmp } });
