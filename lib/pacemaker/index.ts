@@ -11,3 +11,6 @@ export * from './constraints';
 export * from './pcs';
 export * from './ocf';
 export * from './tools';
+export * from './corosync';
+export * from './status';
+export * from './live';

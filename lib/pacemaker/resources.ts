@@ -243,11 +243,10 @@ function retargetConstraints(cib: Cib, from: string, to: string): void {
   if (!constraints) return;
   for (const { element } of walk(constraints)) {
     for (const name of ['rsc', 'with-rsc', 'first', 'then']) if (attr(element, name) === from && element.name !== 'resource_ref') setAttr(element, name, to);
-    if (element.name === 'resource_ref' && attr(element, 'id') === from) setAttr(element, 'id', to);
   }
 }
 
-/** `pcs resource clone` / `pcs resource promotable`: wraps the resource, retargets its constraints. */
+/** `pcs resource clone` / `pcs resource promotable`: wraps the resource, retargets its pair constraints (pcs leaves set members as they are). */
 export function resourceClone(cib: Cib, id: string, options: { meta?: Record<string, string>; promotable?: boolean; cloneId?: string } = {}): XmlElement {
   const element = cib.requireResource(id);
   if (!['primitive', 'group'].includes(element.name)) throw new CibError('PCMK_BAD_TARGET', `'${id}' is a ${element.name}: only primitives and groups can be cloned`, { id, element: element.name });

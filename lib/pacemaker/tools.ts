@@ -201,3 +201,15 @@ export async function simulate(cib: Cib | string, options: SimulateOptions = {})
     return parseSimulation(r.stdout);
   });
 }
+
+/** Two private temp files (old/new CIB) for crm_diff. */
+export async function withTwoFiles<T>(a: string, b: string, fn: (pathA: string, pathB: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'hakit-cib-'));
+  writeFileSync(join(dir, 'old.xml'), a);
+  writeFileSync(join(dir, 'new.xml'), b);
+  try {
+    return await fn(join(dir, 'old.xml'), join(dir, 'new.xml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
