@@ -58,8 +58,11 @@ export class LiveCluster {
       const current = await this.readCib();
       const before = current.toXml();
       const result = await edit(current);
+      if (current.toXml() === before) return { result, patched: false };
+      // The patch goes from (epoch E, n) to (E+1, 0): the CIB manager applies it only on top of
+      // the version it was made from.
+      current.bumpEpoch();
       const after = current.toXml();
-      if (after === before) return { result, patched: false };
       try {
         await this.patch(before, after);
         return { result, patched: true };
