@@ -4,7 +4,9 @@
 // a mount namespace with its own /etc/corosync, /var/lib/pacemaker, /var/lib/corosync, /run,
 // /dev/shm and log dirs bound from a temp dir. Nodes are joined by veth pairs on a bridge in a
 // switch namespace. Every daemon of a node runs in one process group, recorded and killed by
-// that group id; namespaces and temp dirs are removed on stop, even after a failure.
+// its own PID namespace too: killing that namespace's init (its recorded PID) kills every
+// daemon of the node at once, including those that setsid() away from their parent.
+// Namespaces and temp dirs are removed on stop, even after a failure.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -48,7 +50,7 @@ class Node {
     Object.assign(this, { cluster, index, name, addr, nodeid: index + 1 });
     this.dir = path.join(cluster.dir, name);
     this.netns = `${cluster.prefix}-${name}`;
-    this.pgid = undefined;
+    this.initPid = undefined;
   }
 
   /** The argv prefix that runs a command inside this node (network + mount namespace). */
@@ -67,45 +69,60 @@ class Node {
     fs.writeFileSync(path.join(this.dir, 'etc-corosync', 'corosync.conf'), conf);
     sh('chown', ['-R', 'hacluster:haclient', path.join(this.dir, 'lib-pacemaker'), path.join(this.dir, 'log')]);
     fs.writeFileSync(path.join(this.dir, 'node.sh'), NODE_SCRIPT);
-    // setsid: the node's daemons form one process group, killed by its id.
-    const child = spawn('ip', ['netns', 'exec', this.netns, 'unshare', '--mount', '--', 'setsid', 'sh', path.join(this.dir, 'node.sh'), this.dir], { stdio: ['ignore', 'ignore', fs.openSync(path.join(this.dir, 'log', 'node.err'), 'w')], detached: true });
+    // A PID namespace per node: its init (sh) is the recorded PID; SIGKILL on it ends the node.
+    const child = spawn('ip', ['netns', 'exec', this.netns, 'unshare', '--mount', '--pid', '--fork', '--', 'sh', path.join(this.dir, 'node.sh'), this.dir], { stdio: ['ignore', 'ignore', fs.openSync(path.join(this.dir, 'log', 'node.err'), 'w')], detached: true });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', resolve));
   }
 
   async waitPids() {
-    for (let i = 0; i < 100; i++) {
-      const pidFile = path.join(this.dir, 'pacemakerd.pid');
-      if (fs.existsSync(pidFile)) {
-        const corosync = Number(fs.readFileSync(path.join(this.dir, 'corosync.pid'), 'utf8'));
-        this.corosyncPid = corosync;
-        this.pacemakerdPid = Number(fs.readFileSync(pidFile, 'utf8'));
-        this.holderPid = corosync; // any process in the node's namespaces will do for nsenter
-        this.pgid = Number(fs.readFileSync(`/proc/${corosync}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
-        return;
+    const children = (pid) => {
+      try {
+        return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      } catch {
+        return [];
+      }
+    };
+    const comm = (pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    for (let i = 0; i < 150; i++) {
+      const init = children(this.child.pid)[0];
+      if (init && fs.existsSync(path.join(this.dir, 'pacemakerd.pid'))) {
+        const daemons = children(init);
+        const corosync = daemons.find((p) => comm(p) === 'corosync');
+        const pacemakerd = daemons.find((p) => comm(p) === 'pacemakerd');
+        if (corosync && pacemakerd) {
+          Object.assign(this, { initPid: init, corosyncPid: corosync, pacemakerdPid: pacemakerd, holderPid: corosync });
+          return;
+        }
       }
       await sleep(100);
     }
     throw new Error(`node ${this.name} did not start: ${quiet('cat', [path.join(this.dir, 'log', 'node.err')])}`);
   }
 
-  /** Kills every daemon of the node (its process group) with SIGKILL: a node crash. */
+  /** SIGKILL to the node's PID-namespace init: every daemon of the node dies at once (a crash). */
   async crash() {
-    if (this.pgid) {
+    if (this.initPid) {
       try {
-        process.kill(-this.pgid, 'SIGKILL');
+        process.kill(this.initPid, 'SIGKILL');
       } catch {
         /* already gone */
       }
       await Promise.race([this.exited, sleep(5000)]);
     }
-    this.pgid = undefined;
+    this.initPid = undefined;
     this.holderPid = undefined;
   }
 
   /** Orderly stop: pacemakerd first (it stops resources), then corosync; SIGKILL after a grace. */
   async stop(graceMs = 15000) {
-    if (!this.pgid) return;
+    if (!this.initPid) return;
     try {
       process.kill(this.pacemakerdPid, 'SIGTERM');
     } catch {
