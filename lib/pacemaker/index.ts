@@ -14,3 +14,4 @@ export * from './tools';
 export * from './corosync';
 export * from './status';
 export * from './live';
+export * from './exporter';

@@ -272,7 +272,7 @@ export async function runFenceAgent(agent: string, action: FenceAction, options:
 export async function localMetadata(name: { standard: string; provider?: string; agent: string }, options: { ocfRoot?: string; sbinDir?: string } = {}): Promise<AgentMetadata | undefined> {
   if (name.standard === 'ocf') {
     if (!existsSync(agentPath({ provider: name.provider!, agent: name.agent }, options.ocfRoot))) return undefined;
-    return agentMetadata({ provider: name.provider!, agent: name.agent }, options);
+    return agentMetadata({ provider: name.provider!, agent: name.agent }, { ...options, timeoutMs: 30000 });
   }
   if (name.standard === 'stonith') {
     if (!/^fence_[A-Za-z0-9_]+$/.test(name.agent) || !existsSync(join(options.sbinDir ?? '/usr/sbin', name.agent))) return undefined;
@@ -281,4 +281,19 @@ export async function localMetadata(name: { standard: string; provider?: string;
   }
   // lsb/systemd/service agents have no OCF meta-data: pcs uses a monitor at 60s.
   return { name: name.agent, parameters: [], actions: [] };
+}
+
+/** A `localMetadata` resolver that asks each agent once (meta-data does not change while we run). */
+export function metadataResolver(options: { ocfRoot?: string; sbinDir?: string } = {}): (name: { standard: string; provider?: string; agent: string }) => Promise<AgentMetadata | undefined> {
+  const cache = new Map<string, Promise<AgentMetadata | undefined>>();
+  return (name) => {
+    const key = `${name.standard}:${name.provider ?? ''}:${name.agent}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = localMetadata(name, options);
+      hit.catch(() => cache.delete(key));
+      cache.set(key, hit);
+    }
+    return hit;
+  };
 }

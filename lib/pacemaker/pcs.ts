@@ -75,9 +75,11 @@ export async function runPcs(cib: Cib, argv: string[], options: PcsOptions = {})
   const [area, verb, ...rest] = argv;
   const g = () => groups(rest.slice(1));
   switch (`${area} ${verb}`) {
-    case 'property set':
-      for (const [k, v] of Object.entries(pairs(rest))) R.propertySet(cib, k, v);
+    case 'property set': {
+      const force = rest.includes('--force');
+      for (const [k, v] of Object.entries(pairs(rest.filter((a) => a !== '--force')))) R.propertySet(cib, k, v, { force });
       return {};
+    }
     case 'property unset':
       for (const k of rest) R.propertySet(cib, k, undefined);
       return {};

@@ -265,8 +265,21 @@ export function resourceClone(cib: Cib, id: string, options: { meta?: Record<str
   return clone;
 }
 
-/** `pcs property set NAME=VALUE` (empty value unsets). */
-export function propertySet(cib: Cib, name: string, value: string | undefined): void {
+/** Cluster options Pacemaker 2.1 knows (pacemaker-schedulerd/-controld/-based metadata, as pcs lists them). */
+export const CLUSTER_OPTIONS = [
+  'batch-limit', 'cluster-delay', 'cluster-ipc-limit', 'cluster-recheck-interval', 'concurrent-fencing', 'dc-deadtime', 'election-timeout', 'enable-acl',
+  'enable-startup-probes', 'fence-reaction', 'join-finalization-timeout', 'join-integration-timeout', 'load-threshold', 'maintenance-mode', 'migration-limit',
+  'no-quorum-policy', 'node-action-limit', 'node-health-base', 'node-health-green', 'node-health-red', 'node-health-strategy', 'node-health-yellow',
+  'pe-error-series-max', 'pe-input-series-max', 'pe-warn-series-max', 'placement-strategy', 'priority-fencing-delay', 'remove-after-stop', 'shutdown-escalation',
+  'shutdown-lock', 'shutdown-lock-limit', 'start-failure-is-fatal', 'startup-fencing', 'stonith-action', 'stonith-enabled', 'stonith-max-attempts',
+  'stonith-timeout', 'stonith-watchdog-timeout', 'stop-all-resources', 'stop-orphan-actions', 'stop-orphan-resources', 'symmetric-cluster', 'transition-delay',
+] as const;
+
+/** `pcs property set NAME=VALUE` (empty value unsets); unknown names are refused unless forced, as pcs does. */
+export function propertySet(cib: Cib, name: string, value: string | undefined, options: { force?: boolean } = {}): void {
+  if (!options.force && value !== undefined && value !== '' && !(CLUSTER_OPTIONS as readonly string[]).includes(name)) {
+    throw new CibError('PCMK_UNKNOWN_OPTION', `invalid cluster property '${name}' (use force to set it anyway)`, { element: 'cluster_property_set', name });
+  }
   const crmConfig = cib.section('crm_config');
   let set = childElements(crmConfig, 'cluster_property_set').find((s) => attr(s, 'id') === 'cib-bootstrap-options');
   if (!set) {

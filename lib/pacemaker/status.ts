@@ -16,6 +16,7 @@ export interface NodeStatus {
   pending: boolean;
   unclean: boolean;
   shutdown: boolean;
+  expectedUp: boolean;
   isDc: boolean;
   resourcesRunning: number;
   type: string;
@@ -32,6 +33,7 @@ export interface ResourceStatus {
   blocked: boolean;
   managed: boolean;
   failed: boolean;
+  failureIgnored: boolean;
   nodes: string[];
   /** Enclosing group/clone id, when there is one. */
   parent?: string;
@@ -59,6 +61,8 @@ export interface FailCount {
 
 export interface ClusterStatus {
   dc?: string;
+  /** When the configuration last changed (crm_mon's last_change), as ms since the epoch. */
+  lastChangeMs?: number;
   quorum: boolean;
   stack?: string;
   nodesConfigured: number;
@@ -100,6 +104,7 @@ export function parseCrmMon(xml: string): ClusterStatus {
     pending: t(n, 'pending'),
     unclean: t(n, 'unclean'),
     shutdown: t(n, 'shutdown'),
+    expectedUp: t(n, 'expected_up'),
     isDc: t(n, 'is_dc'),
     resourcesRunning: Number(attr(n, 'resources_running') ?? '0'),
     type: attr(n, 'type') ?? 'member',
@@ -120,6 +125,7 @@ export function parseCrmMon(xml: string): ClusterStatus {
           blocked: t(child, 'blocked'),
           managed: attr(child, 'managed') !== 'false',
           failed: t(child, 'failed'),
+          failureIgnored: t(child, 'failure_ignored'),
           nodes: childElements(child, 'node').map((n) => attr(n, 'name')!),
           parent,
         });
@@ -152,7 +158,10 @@ export function parseCrmMon(xml: string): ClusterStatus {
     }
   }
   const configured = (name: string, a = 'number') => Number((summary && firstChild(summary, name) && attr(firstChild(summary, name)!, a)) ?? '0');
+  const lastChange = summary && firstChild(summary, 'last_change') ? attr(firstChild(summary, 'last_change')!, 'time') : undefined;
+  const lastChangeMs = lastChange ? Date.parse(lastChange) : NaN;
   return {
+    lastChangeMs: Number.isFinite(lastChangeMs) ? lastChangeMs : undefined,
     dc: dc && attr(dc, 'present') === 'true' ? attr(dc, 'name') : undefined,
     quorum: dc ? attr(dc, 'with_quorum') === 'true' : false,
     stack: summary && firstChild(summary, 'stack') ? attr(firstChild(summary, 'stack')!, 'type') : undefined,

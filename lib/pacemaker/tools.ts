@@ -3,7 +3,7 @@
  * what-if, --output-as=xml), the installed feature set, and files handed to them.
  */
 import { execFile } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { HakitError } from '../errors';
@@ -137,6 +137,8 @@ export interface SimulationResult {
   /** Where each resource ends up: id -> node list (empty when stopped). */
   placement: Record<string, string[]>;
   nodesOnline: string[];
+  /** The CIB after the simulated transition (crm_simulate -O): feed it to the next what-if. */
+  cib?: string;
 }
 
 function placements(section: XmlElement | undefined): Placement[] {
@@ -196,9 +198,12 @@ export async function simulate(cib: Cib | string, options: SimulateOptions = {})
   if (options.run !== false) args.push('-S');
   args.push('-s', '--output-as=xml');
   return withCibFile(cib, async (path) => {
-    const r = await runTool('crm_simulate', ['-x', path, ...args]);
+    const out = path.replace(/cib\.xml$/, 'out.xml');
+    const r = await runTool('crm_simulate', ['-x', path, '-O', out, ...args]);
     if (!r.stdout.includes('<pacemaker-result')) throw new HakitError('PCMK_SIMULATE', `crm_simulate failed (${r.code}): ${r.stderr.trim()}`, { stderr: r.stderr });
-    return parseSimulation(r.stdout);
+    const result = parseSimulation(r.stdout);
+    if (existsSync(out)) result.cib = readFileSync(out, 'utf8');
+    return result;
   });
 }
 

@@ -8,7 +8,7 @@ const { needs, requires } = require('../../helpers/env');
 const { pacemaker: P } = require('../../..');
 const { tempDir, emptyCibFile, pcs, canonicalConfiguration } = require('../../labs/pacemaker/offline');
 
-const need = needs(test, [requires.command('pcs', 'pcs'), requires.command('cibadmin', 'pacemaker-cli-utils'), requires.command('crm_verify', 'pacemaker-cli-utils')]);
+const need = needs(test.serial, [requires.command('pcs', 'pcs'), requires.command('cibadmin', 'pacemaker-cli-utils'), requires.command('crm_verify', 'pacemaker-cli-utils')]);
 
 const sequences = {
   'seed example: vip then web, colocated INFINITY, stickiness': [
@@ -71,6 +71,9 @@ const sequences = {
   ],
 };
 
+// One resolver for the file: each agent's meta-data is read once.
+const metadata = P.metadataResolver();
+
 for (const [title, sequence] of Object.entries(sequences)) {
   need(`pcs -f equivalence: ${title}`, async (t) => {
     const dir = tempDir();
@@ -81,7 +84,7 @@ for (const [title, sequence] of Object.entries(sequences)) {
       const theirs = fs.readFileSync(file, 'utf8');
 
       const cib = P.Cib.parse(start);
-      for (const argv of sequence) await P.runPcs(cib, argv, { metadata: (name) => P.localMetadata(name) });
+      for (const argv of sequence) await P.runPcs(cib, argv, { metadata });
       const ours = cib.toXml();
 
       t.is(canonicalConfiguration(ours), canonicalConfiguration(theirs));
