@@ -153,8 +153,8 @@ export function parseCrmMon(xml: string): ClusterStatus {
   const failCounts: FailCount[] = [];
   for (const node of childElements(firstChild(root, 'node_history') ?? root, 'node')) {
     for (const h of childElements(node, 'resource_history')) {
-      const fc = attr(h, 'fail-count');
-      if (fc !== undefined) failCounts.push({ node: attr(node, 'name')!, resource: attr(h, 'id')!, failCount: fc === 'INFINITY' ? 1_000_000 : Number(fc), migrationThreshold: attr(h, 'migration-threshold') ? Number(attr(h, 'migration-threshold')) : undefined });
+      const fc = attr(h, 'fail-count') ?? '0';
+      failCounts.push({ node: attr(node, 'name')!, resource: attr(h, 'id')!, failCount: fc === 'INFINITY' ? 1_000_000 : Number(fc), migrationThreshold: attr(h, 'migration-threshold') ? Number(attr(h, 'migration-threshold')) : undefined });
     }
   }
   const configured = (name: string, a = 'number') => Number((summary && firstChild(summary, name) && attr(firstChild(summary, name)!, a)) ?? '0');
