@@ -13,7 +13,9 @@ const labels = (l: Record<string, string>) => {
   const keys = Object.keys(l).sort();
   return keys.length ? `{${keys.map((k) => `${k}="${esc(l[k]!)}"`).join(',')}}` : '';
 };
-const num = (v: number) => (v === Infinity || v >= 1_000_000 ? '+Inf' : v === -Infinity || v <= -1_000_000 ? '-Inf' : String(v));
+const num = (v: number) => (v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+// Pacemaker counts INFINITY as 1000000 (fail counts, migration thresholds).
+const score = (v: number) => (v >= 1_000_000 ? Infinity : v <= -1_000_000 ? -Infinity : v);
 
 class Family {
   readonly lines: string[] = [];
@@ -70,8 +72,8 @@ export function clusterMetrics({ status, cib, quorum }: MetricsInput): string {
   const failCount = new Family('ha_cluster_pacemaker_fail_count', 'The Fail count number per node and resource id');
   const threshold = new Family('ha_cluster_pacemaker_migration_threshold', 'The migration_threshold number per node and resource id');
   for (const f of status.failCounts) {
-    failCount.add({ node: f.node, resource: f.resource }, f.failCount);
-    if (f.migrationThreshold !== undefined) threshold.add({ node: f.node, resource: f.resource }, f.migrationThreshold);
+    failCount.add({ node: f.node, resource: f.resource }, score(f.failCount));
+    if (f.migrationThreshold !== undefined) threshold.add({ node: f.node, resource: f.resource }, score(f.migrationThreshold));
   }
   const stonith = new Family('ha_cluster_pacemaker_stonith_enabled', 'Whether or not stonith is enabled');
   stonith.add({}, status.clusterOptions['stonith-enabled'] === 'true' ? 1 : 0);
