@@ -15,3 +15,4 @@ export * from './corosync';
 export * from './status';
 export * from './live';
 export * from './exporter';
+export * from './agents';
