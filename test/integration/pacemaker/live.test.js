@@ -5,7 +5,10 @@
 // lifetime and its clear, a monitor failure (the Dummy agent's state file removed), a node
 // crash and the failover, an epoch conflict between two writers, quorum against corosync-quorumtool.
 const test = require('ava');
-const { needs, requires } = require('../../helpers/env');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { needs, requires, root } = require('../../helpers/env');
 const { pacemaker: P } = require('../../..');
 const { Cluster } = require('../../labs/pacemaker/cluster');
 
@@ -19,6 +22,7 @@ const need = needs(test.serial, [
 ]);
 
 let cluster;
+let agentsRoot;
 let live;
 let monitor;
 const quorumOf = (node) => {
@@ -34,7 +38,10 @@ const nodeOf = (status, id) => status.resources.find((r) => r.id === id && r.act
 
 test.before(async () => {
   if (!require('../../helpers/env').isRoot() || !require('../../helpers/env').hasCommand('pacemakerd')) return;
-  cluster = new Cluster({ nodes: 3 });
+  // hakit's own agents, installed the way `hakit ocf install` does, visible to every node.
+  agentsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-ocf-'));
+  P.installAgents({ ocfRoot: agentsRoot, hakit: `${process.execPath} ${path.join(root, 'bin', 'hakit.js')}` });
+  cluster = new Cluster({ nodes: 3, ocfProviders: { hakit: path.join(agentsRoot, 'resource.d', 'hakit') } });
   await cluster.start();
   await cluster.waitForDc();
   live = new P.LiveCluster({ prefix: cluster.nodes[0].prefix });
@@ -44,6 +51,7 @@ test.before(async () => {
 test.after.always(async () => {
   if (monitor) monitor.close();
   if (cluster) await cluster.stop();
+  if (agentsRoot) fs.rmSync(agentsRoot, { recursive: true, force: true });
 });
 
 need('quorum: votequorum arithmetic matches corosync-quorumtool with all three nodes', (t) => {
@@ -122,6 +130,33 @@ need('a failed monitor (Dummy state file removed) is seen as a failure event wit
   await live.cleanup('web');
   await monitor.waitForEvent((e) => e.type === 'failure-cleared' && e.resource === 'web', 30000);
   t.false((await live.status()).failures.some((f) => f.resource === 'web'));
+});
+
+need('ocf:hakit:service runs `hakit pcs exporter` as a cluster resource; its metrics describe the live cluster', async (t) => {
+  // Through the CLI (`hakit pcs` without -f: a live patch), from inside node n1.
+  const cli = (...args) => cluster.nodes[0].exec(process.execPath, [path.join(root, 'bin', 'hakit.js'), 'pcs', ...args]);
+  cli('resource', 'create', 'exporter', 'ocf:hakit:service', 'command=pcs', 'args=exporter --port 9664 --host 0.0.0.0', 'op', 'monitor', 'interval=5s', '--no-default-ops');
+  await live.waitForSettle(60000);
+  const status = await live.waitFor((s) => nodeOf(s, 'exporter').length === 1, 30000);
+  const where = cluster.nodes.find((n) => n.name === nodeOf(status, 'exporter')[0]);
+  const scrape = `fetch('http://${where.addr}:9664/metrics').then((r) => r.text()).then((x) => process.stdout.write(x))`;
+  let text = '';
+  for (let i = 0; i < 20 && !text.includes('ha_cluster_pacemaker_nodes_total'); i++) {
+    try {
+      text = cluster.nodes[0].exec(process.execPath, ['-e', scrape]);
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  t.regex(text, /ha_cluster_pacemaker_nodes_total 3\n/);
+  t.regex(text, new RegExp(`ha_cluster_pacemaker_resources\\{agent="ocf:hakit:service",clone="",group="",id="exporter",managed="true",node="${where.name}",role="started",status="active"\\} 1`));
+  t.regex(text, /ha_cluster_pacemaker_stonith_enabled 0\n/);
+  // `hakit pcs status --json` agrees.
+  const json = JSON.parse(cli('status', '--json'));
+  t.deepEqual(json.resources.find((r) => r.id === 'exporter').nodes, [where.name]);
+  cli('resource', 'delete', 'exporter');
+  await live.waitForSettle(60000);
+  t.false((await live.status()).resources.some((r) => r.id === 'exporter'));
 });
 
 need('two writers: a patch made from a stale CIB is refused (PCMK_CIB_CONFLICT), a fresh one applies', async (t) => {

@@ -35,6 +35,15 @@ mkdir -p /var/log/cluster && mount --bind "$D/log" /var/log/cluster
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mkdir -p /run/crm /run/corosync-qdevice && chown hacluster:haclient /run/crm
+# Extra OCF providers (hakit's agents) appear under /usr/lib/ocf/resource.d in this node only:
+# a tmpfs over resource.d with the packaged providers bound back in.
+if [ -d "$D/../ocf-providers" ]; then
+  mkdir -p "$D/ocf-orig" && mount --bind /usr/lib/ocf/resource.d "$D/ocf-orig"
+  mount -t tmpfs -o mode=0755 tmpfs /usr/lib/ocf/resource.d
+  for p in "$D/ocf-orig"/* "$D/../ocf-providers"/*; do
+    n=$(basename "$p"); mkdir -p "/usr/lib/ocf/resource.d/$n"; mount --bind "$p" "/usr/lib/ocf/resource.d/$n"
+  done
+fi
 ip link set lo up
 export PCMK_logfile="$D/log/pacemaker.log" PCMK_logfacility=none PCMK_debug=no
 corosync -f >"$D/log/corosync.out" 2>&1 &
@@ -135,7 +144,8 @@ class Node {
 }
 
 class Cluster {
-  constructor({ nodes = 1, name = 'hakit' } = {}) {
+  /** ocfProviders: { name: dir } made visible as /usr/lib/ocf/resource.d/<name> on every node. */
+  constructor({ nodes = 1, name = 'hakit', ocfProviders = {} } = {}) {
     this.prefix = `pcmk${process.pid % 100000}${Math.floor(Math.random() * 1000)}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-pcmk-cluster-'));
     fs.chmodSync(this.dir, 0o755);
@@ -143,6 +153,10 @@ class Cluster {
     const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
     this.nodes = Array.from({ length: nodes }, (_, i) => new Node(this, i, `n${i + 1}`, `${subnet}.${i + 1}`));
     this.switchNs = `${this.prefix}-sw`;
+    for (const [provider, dir] of Object.entries(ocfProviders)) {
+      fs.mkdirSync(path.join(this.dir, 'ocf-providers'), { recursive: true });
+      fs.cpSync(dir, path.join(this.dir, 'ocf-providers', provider), { recursive: true });
+    }
   }
 
   conf(quorum = {}) {
