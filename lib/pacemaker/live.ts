@@ -7,6 +7,7 @@
 import { EventEmitter } from 'events';
 import { HakitError } from '../errors';
 import { Cib, CibError } from './cib';
+import { resourceClear, resourceMove } from './constraints';
 import { diffStatus, parseCrmMon, type ClusterStatus, type StatusEvent } from './status';
 import { runTool, withTwoFiles, type ToolResult } from './tools';
 import { parseXml, walk } from './xml';
@@ -112,6 +113,26 @@ export class LiveCluster {
     const r = await this.tool('crm_resource', ['--wait', `--timeout=${seconds}s`], { timeoutMs: timeoutMs + 10000 });
     if (r.code === 124 || /timed out|Timer expired/i.test(r.stderr)) throw new HakitError('PCMK_TIMEOUT', `cluster did not settle within ${timeoutMs} ms`, { stderr: r.stderr });
     if (r.code !== 0) throw toolError('crm_resource', ['--wait'], r);
+  }
+
+  /**
+   * `pcs resource move` (pcs 0.11 semantics): a cli-prefer constraint, wait until the cluster
+   * settles with the resource on `node`, then remove that constraint again so nothing is left
+   * behind (stickiness keeps the resource there). With `keepConstraint` it stays, expiring
+   * after `lifetime` if given. Throws PCMK_MOVE_FAILED if the resource did not get there.
+   */
+  async move(resource: string, node: string, options: { lifetime?: string; keepConstraint?: boolean; timeoutMs?: number } = {}): Promise<{ constraint?: string }> {
+    const { result: id } = await this.apply((cib) => resourceMove(cib, resource, node, { lifetime: options.lifetime }));
+    await this.waitForSettle(options.timeoutMs ?? 60000);
+    const where = await this.locate(resource);
+    if (options.keepConstraint) {
+      if (!where.includes(node)) throw new HakitError('PCMK_MOVE_FAILED', `${resource} did not move to ${node} (runs on ${where.join(', ') || 'no node'})`, { resource, node, where, constraint: id });
+      return { constraint: id };
+    }
+    await this.apply((cib) => resourceClear(cib, resource, node));
+    if (!where.includes(node)) throw new HakitError('PCMK_MOVE_FAILED', `${resource} did not move to ${node} (runs on ${where.join(', ') || 'no node'}); the move constraint was removed`, { resource, node, where });
+    await this.waitForSettle(options.timeoutMs ?? 60000);
+    return {};
   }
 
   /** `pcs resource cleanup [RSC] [--node N]`: forget failures so the cluster re-probes. */

@@ -135,15 +135,21 @@ need('a failed monitor (Dummy state file removed) is seen as a failure event wit
 need('ocf:hakit:service runs `hakit pcs exporter` as a cluster resource; its metrics describe the live cluster', async (t) => {
   // Through the CLI (`hakit pcs` without -f: a live patch), from inside node n1.
   const cli = (...args) => cluster.nodes[0].exec(process.execPath, [path.join(root, 'bin', 'hakit.js'), 'pcs', ...args]);
+  // The seed's example with a hakit web service: VIP first, then the service, colocated INFINITY.
   cli('resource', 'create', 'exporter', 'ocf:hakit:service', 'command=pcs', 'args=exporter --port 9664 --host 0.0.0.0', 'op', 'monitor', 'interval=5s', '--no-default-ops');
+  cli('constraint', 'order', 'vip', 'then', 'exporter');
+  cli('constraint', 'colocation', 'add', 'exporter', 'with', 'vip', 'INFINITY');
   await live.waitForSettle(60000);
   const status = await live.waitFor((s) => nodeOf(s, 'exporter').length === 1, 30000);
+  t.deepEqual(nodeOf(status, 'exporter'), nodeOf(status, 'vip'));
   const where = cluster.nodes.find((n) => n.name === nodeOf(status, 'exporter')[0]);
-  const scrape = `fetch('http://${where.addr}:9664/metrics').then((r) => r.text()).then((x) => process.stdout.write(x))`;
+  const vipAddr = cluster.nodes[0].addr.replace(/\.\d+$/, '.100');
+  // Scraped through the VIP, from another node.
+  const scrape = `fetch('http://${vipAddr}:9664/metrics').then((r) => r.text()).then((x) => process.stdout.write(x))`;
   let text = '';
   for (let i = 0; i < 20 && !text.includes('ha_cluster_pacemaker_nodes_total'); i++) {
     try {
-      text = cluster.nodes[0].exec(process.execPath, ['-e', scrape]);
+      text = cluster.nodes.find((n) => n !== where).exec(process.execPath, ['-e', scrape]);
     } catch {
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -157,6 +163,7 @@ need('ocf:hakit:service runs `hakit pcs exporter` as a cluster resource; its met
   cli('resource', 'delete', 'exporter');
   await live.waitForSettle(60000);
   t.false((await live.status()).resources.some((r) => r.id === 'exporter'));
+  t.false((await live.readCib()).model().constraints.some((c) => c.id.includes('exporter')), 'delete removed its constraints');
 });
 
 need('two writers: a patch made from a stale CIB is refused (PCMK_CIB_CONFLICT), a fresh one applies', async (t) => {
@@ -168,11 +175,35 @@ need('two writers: a patch made from a stale CIB is refused (PCMK_CIB_CONFLICT),
   edited.bumpEpoch();
   const error = await t.throwsAsync(live.patch(staleXml, edited.toXml()));
   t.is(error.code, 'PCMK_CIB_CONFLICT');
+  // A whole-CIB replace from the stale copy is refused the same way.
+  t.is((await t.throwsAsync(live.replace(edited))).code, 'PCMK_CIB_CONFLICT');
   const { patched } = await live.apply((cib) => P.resourceMeta(cib, 'web', { 'failure-timeout': '60s' }));
   t.true(patched);
   const meta = (await live.readCib()).model().resources.find((r) => r.id === 'web').meta;
   t.is(meta.description, 'first-writer');
   t.is(meta['failure-timeout'], '60s');
+});
+
+need('standby drains a node and unstandby keeps resources where they are; move (pcs 0.11 style) leaves no constraint behind', async (t) => {
+  const where = nodeOf(await live.status(), 'web')[0];
+  await live.apply((cib) => P.nodeStandby(cib, where));
+  await live.waitForSettle(60000);
+  let status = await live.status();
+  t.true(status.nodes.find((n) => n.name === where).standby);
+  t.not(nodeOf(status, 'web')[0], where);
+  t.deepEqual(nodeOf(status, 'web'), nodeOf(status, 'vip'));
+  await live.apply((cib) => P.nodeStandby(cib, where, false));
+  await live.waitForSettle(60000);
+  status = await live.status();
+  t.false(status.nodes.find((n) => n.name === where).standby);
+  const now = nodeOf(status, 'vip')[0];
+  t.not(now, where, 'stickiness: nothing moves back');
+  const before = (await live.readCib()).model().constraints.map((c) => c.id).sort();
+  await live.move('vip', where);
+  status = await live.status();
+  t.deepEqual(nodeOf(status, 'vip'), [where]);
+  t.deepEqual(nodeOf(status, 'web'), [where]);
+  t.deepEqual((await live.readCib()).model().constraints.map((c) => c.id).sort(), before);
 });
 
 need('crash the node running web: the others see it offline, keep quorum (2 of 3) and fail web and vip over', async (t) => {
