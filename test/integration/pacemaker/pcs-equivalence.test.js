@@ -98,3 +98,54 @@ for (const [title, sequence] of Object.entries(sequences)) {
     }
   });
 }
+
+need('a CIB whose crm_feature_set is newer than the tools: pcs -f fails "Protocol not supported", hakit refuses with PCMK_FEATURE_SET', async (t) => {
+  const { spawnSync } = require('child_process');
+  const path = require('path');
+  const dir = tempDir();
+  try {
+    const file = emptyCibFile(dir, ['n1']);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/crm_feature_set="[^"]+"/, 'crm_feature_set="3.99.0"'));
+    const theirs = spawnSync('pcs', ['-f', file, 'resource', 'create', 'a', 'ocf:pacemaker:Dummy'], { encoding: 'utf8' });
+    t.not(theirs.status, 0);
+    t.regex(theirs.stderr + theirs.stdout, /Protocol not supported/);
+    const installed = await P.installedFeatureSet();
+    t.regex(installed, /^3\.\d+\.\d+$/);
+    const error = t.throws(() => P.Cib.parse(fs.readFileSync(file, 'utf8')).checkFeatureSet(installed));
+    t.is(error.code, 'PCMK_FEATURE_SET');
+    const before = fs.readFileSync(file, 'utf8');
+    const ours = spawnSync(process.execPath, [path.join(__dirname, '../../../bin/hakit.js'), 'pcs', '-f', file, 'resource', 'create', 'a', 'ocf:pacemaker:Dummy'], { encoding: 'utf8' });
+    t.is(ours.status, 1);
+    t.regex(ours.stderr, /newer than the installed Pacemaker supports.*\[PCMK_FEATURE_SET\]/);
+    t.is(fs.readFileSync(file, 'utf8'), before, 'the file is left untouched');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+need('hakit pcs -f on a file, then crm_verify through hakit pcs verify; an unknown agent is refused by name', async (t) => {
+  const { spawnSync } = require('child_process');
+  const path = require('path');
+  const hakit = (...args) => spawnSync(process.execPath, [path.join(__dirname, '../../../bin/hakit.js'), 'pcs', ...args], { encoding: 'utf8' });
+  const dir = tempDir();
+  try {
+    const file = emptyCibFile(dir, ['n1', 'n2']);
+    t.is(hakit('-f', file, 'property', 'set', 'stonith-enabled=false').status, 0);
+    t.is(hakit('-f', file, 'resource', 'create', 'web', 'ocf:pacemaker:Dummy', '--no-default-ops').status, 0);
+    const unknown = hakit('-f', file, 'resource', 'create', 'x', 'ocf:heartbeat:NoSuchAgent');
+    t.is(unknown.status, 1);
+    t.regex(unknown.stderr, /NoSuchAgent.*\[PCMK_UNKNOWN_AGENT\]/);
+    const badScore = hakit('-f', file, 'constraint', 'location', 'web', 'prefers', 'n1=lots');
+    t.is(badScore.status, 1);
+    t.regex(badScore.stderr, /invalid score 'lots'.*\[PCMK_BAD_SCORE\]/);
+    const verify = hakit('-f', file, 'verify');
+    t.is(verify.status, 0, verify.stdout);
+    t.regex(verify.stdout, /^valid$/m);
+    // The file hakit wrote is one the real tools accept and read back the same.
+    t.is(spawnSync('crm_verify', ['-x', file]).status, 0);
+    const sim = JSON.parse(hakit('-f', file, 'simulate', '--node-up', 'n1', '--node-up', 'n2', '--json').stdout);
+    t.is(sim.placement.web.length, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
