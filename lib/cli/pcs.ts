@@ -19,7 +19,7 @@ const help = `usage: hakit pcs [-f FILE] <pcs command words...>
 pcs words supported (as pcs 0.11 spells them):
   property set|unset, resource create|update|meta|delete|group add|clone|promotable|enable|
   disable|move|move-with-constraint|ban|clear|defaults update|op defaults update,
-  stonith create|delete, constraint location|colocation|order (add, set, rule)|delete,
+  stonith create|delete|level add, alert create|recipient add, constraint location|colocation|order (add, set, rule)|delete,
   node standby|unstandby|maintenance|unmaintenance
 
   -f FILE   work on a CIB file offline (like pcs -f); without it, on the live cluster

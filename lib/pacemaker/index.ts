@@ -16,3 +16,4 @@ export * from './status';
 export * from './live';
 export * from './exporter';
 export * from './agents';
+export * from './fencing';

@@ -5,6 +5,7 @@
 import { Cib, CibError } from './cib';
 import * as C from './constraints';
 import type { AgentMetadata } from './ocf';
+import * as F from './fencing';
 import * as R from './resources';
 
 export interface PcsOptions {
@@ -166,6 +167,24 @@ export async function runPcs(cib: Cib, argv: string[], options: PcsOptions = {})
     case 'node unmaintenance':
       for (const n of rest) R.nodeMaintenance(cib, n, verb === 'maintenance');
       return {};
+    case 'stonith level': {
+      if (rest[0] !== 'add') usage('only "stonith level add" is supported');
+      const index = Number(rest[1]);
+      const target = rest[2] ?? usage('stonith level add needs a target');
+      return { created: F.fencingLevelAdd(cib, index, target, rest.slice(3).flatMap((d) => d.split(','))) };
+    }
+    case 'alert create': {
+      const parsed = alertArgs(rest);
+      const path = parsed.top.path ?? usage('alert create needs path=...');
+      return { created: F.alertCreate(cib, path, { id: parsed.top.id, description: parsed.top.description, options: parsed.options, meta: parsed.meta }) };
+    }
+    case 'alert recipient': {
+      if (rest[0] !== 'add') usage('only "alert recipient add" is supported');
+      const alertId = rest[1] ?? usage('alert recipient add needs an alert id');
+      const parsed = alertArgs(rest.slice(2));
+      const value = parsed.top.value ?? usage('alert recipient add needs value=...');
+      return { created: F.alertRecipientAdd(cib, alertId, value, { id: parsed.top.id, description: parsed.top.description, options: parsed.options, meta: parsed.meta }) };
+    }
     case 'constraint location':
       return constraintLocation(cib, rest);
     case 'constraint colocation':
@@ -179,6 +198,16 @@ export async function runPcs(cib: Cib, argv: string[], options: PcsOptions = {})
     default:
       usage(`unsupported pcs command '${argv.slice(0, 2).join(' ')}'`);
   }
+}
+
+function alertArgs(args: string[]): { top: Record<string, string>; options: Record<string, string>; meta: Record<string, string> } {
+  const out = { top: {} as Record<string, string>, options: {} as Record<string, string>, meta: {} as Record<string, string> };
+  let mode: 'top' | 'options' | 'meta' = 'top';
+  for (const a of args) {
+    if (a === 'options' || a === 'meta') mode = a;
+    else Object.assign(out[mode], pairs([a]));
+  }
+  return out;
 }
 
 function constraintLocation(cib: Cib, rest: string[]): PcsResult {

@@ -20,7 +20,7 @@ const sequences = {
     ['constraint', 'location', 'vip', 'prefers', 'n2=50'],
     ['resource', 'defaults', 'update', 'resource-stickiness=100'],
   ],
-  'groups, clones, promotable, meta, update, enable/disable, stonith, op defaults, node attributes': [
+  'groups, clones, promotable, meta, update, enable/disable, stonith, fencing level, alerts, op defaults, node attributes': [
     ['property', 'set', 'stonith-enabled=true', 'no-quorum-policy=stop'],
     ['resource', 'create', 'a', 'ocf:pacemaker:Dummy', '--no-default-ops'],
     ['resource', 'create', 'b', 'ocf:pacemaker:Dummy', '--no-default-ops', 'meta', 'target-role=Stopped', 'migration-threshold=3'],
@@ -35,6 +35,9 @@ const sequences = {
     ['resource', 'enable', 'b'],
     ['resource', 'disable', 'a'],
     ['stonith', 'create', 'f1', 'fence_dummy', 'pcmk_host_list=n1 n2'],
+    ['stonith', 'level', 'add', '1', 'n1', 'f1'],
+    ['alert', 'create', 'path=/usr/share/pacemaker/alerts/alert_file.sh.sample', 'id=a1', 'options', 'timeout=10s', 'meta', 'timestamp-format=%H'],
+    ['alert', 'recipient', 'add', 'a1', 'value=/var/log/pcmk-alerts.log'],
     ['resource', 'op', 'defaults', 'update', 'timeout=30s'],
     ['node', 'standby', 'n1'],
     ['node', 'maintenance', 'n2'],

@@ -146,7 +146,9 @@ class Node {
 class Cluster {
   /** ocfProviders: { name: dir } made visible as /usr/lib/ocf/resource.d/<name> on every node. */
   constructor({ nodes = 1, name = 'hakit', ocfProviders = {} } = {}) {
-    this.prefix = `pcmk${process.pid % 100000}${Math.floor(Math.random() * 1000)}`;
+    // Namespaces are named after the capability; veth names (15 chars max) use a short tag.
+    this.tag = `pm${(process.pid % 10000).toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+    this.prefix = `pacemaker-${this.tag}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-pcmk-cluster-'));
     fs.chmodSync(this.dir, 0o755);
     this.clusterName = name;
@@ -175,12 +177,12 @@ class Cluster {
     sh('ip', ['-n', this.switchNs, 'link', 'set', 'br0', 'up']);
     for (const n of this.nodes) {
       sh('ip', ['netns', 'add', n.netns]);
-      sh('ip', ['link', 'add', `${this.prefix}${n.index}a`, 'netns', n.netns, 'type', 'veth', 'peer', `${this.prefix}${n.index}b`, 'netns', this.switchNs]);
-      sh('ip', ['-n', n.netns, 'link', 'set', `${this.prefix}${n.index}a`, 'name', 'eth0']);
+      sh('ip', ['link', 'add', `${this.tag}${n.index}a`, 'netns', n.netns, 'type', 'veth', 'peer', `${this.tag}${n.index}b`, 'netns', this.switchNs]);
+      sh('ip', ['-n', n.netns, 'link', 'set', `${this.tag}${n.index}a`, 'name', 'eth0']);
       sh('ip', ['-n', n.netns, 'addr', 'add', `${n.addr}/24`, 'dev', 'eth0']);
       sh('ip', ['-n', n.netns, 'link', 'set', 'eth0', 'up']);
       sh('ip', ['-n', n.netns, 'link', 'set', 'lo', 'up']);
-      sh('ip', ['-n', this.switchNs, 'link', 'set', `${this.prefix}${n.index}b`, 'master', 'br0', 'up']);
+      sh('ip', ['-n', this.switchNs, 'link', 'set', `${this.tag}${n.index}b`, 'master', 'br0', 'up']);
     }
   }
 

@@ -165,3 +165,24 @@ test('group add, clone, promotable, delete cascade, enable/disable, defaults, no
   P.resourceDelete(cib, 'b');
   t.deepEqual(cib.model().resources, []);
 });
+
+test('fencing levels and alerts with pcs ids; bad references are typed errors', async (t) => {
+  const cib = base();
+  P.stonithCreate(cib, 'f1', 'fence_dummy', { noDefaultOps: true });
+  P.stonithCreate(cib, 'f2', 'fence_dummy', { noDefaultOps: true });
+  t.is(P.fencingLevelAdd(cib, 1, 'n1', ['f1', 'f2']), 'fl-n1-1');
+  await P.runPcs(cib, ['stonith', 'level', 'add', '2', 'n1', 'f2']);
+  t.deepEqual(cib.model().fencingTopology.map((l) => [l.id, l.index, l.devices]), [['fl-n1-1', 1, ['f1', 'f2']], ['fl-n1-2', 2, ['f2']]]);
+  t.is(t.throws(() => P.fencingLevelAdd(cib, 1, 'n1', ['f1'])).code, 'PCMK_ID_EXISTS');
+  t.is(t.throws(() => P.fencingLevelAdd(cib, 3, 'n1', ['nope'])).code, 'PCMK_NOT_FOUND');
+  t.is(t.throws(() => P.fencingLevelAdd(cib, 0, 'n1', ['f1'])).code, 'PCMK_BAD_LEVEL');
+  await P.runPcs(cib, ['alert', 'create', 'path=/bin/a.sh', 'id=a1', 'description=hi', 'options', 'timeout=10s', 'meta', 'timestamp-format=%H']);
+  await P.runPcs(cib, ['alert', 'recipient', 'add', 'a1', 'value=/var/log/x.log']);
+  t.is(P.alertCreate(cib, '/bin/true'), 'alert');
+  const [a1, a2] = cib.model().alerts;
+  t.like(a1, { id: 'a1', path: '/bin/a.sh', description: 'hi', meta: { 'timestamp-format': '%H' }, instance: { timeout: '10s' } });
+  t.deepEqual(a1.recipients.map((r) => [r.id, r.value]), [['a1-recipient', '/var/log/x.log']]);
+  t.is(a2.id, 'alert');
+  t.is(t.throws(() => P.alertRecipientAdd(cib, 'ghost', 'x')).code, 'PCMK_NOT_FOUND');
+  t.is(t.throws(() => P.alertRecipientAdd(cib, 'a1', '/var/log/x.log')).code, 'PCMK_ID_EXISTS');
+});
