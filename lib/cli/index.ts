@@ -11,6 +11,8 @@ type Loader = () => Promise<Command>;
 // Add a capability's command here: name -> lazy module (require keeps it CommonJS and lazy).
 const commands: Record<string, Loader> = {
   version: async () => (require('./version') as typeof import('./version')).default,
+  pcs: async () => (require('./pcs') as typeof import('./pcs')).default,
+  ocf: async () => (require('./ocf') as typeof import('./ocf')).default,
 };
 
 export function commandNames(): string[] {
