@@ -121,7 +121,8 @@ export class Volume extends EventEmitter {
   private inFlightBytes = 0;
   private state: { role: Role; disk: DiskState; connection: ConnectionState; replication: ReplicationState; peerRole: Role; peerDisk: DiskState };
   private peerReport?: Report;
-  private sentReport = false;
+  /** The report the peer decides on: our own decision must use exactly the same one. */
+  private sentReport?: Report;
   private connectWanted = false;
   private discardMyData = false;
   private suspended = false;
@@ -309,7 +310,7 @@ export class Volume extends EventEmitter {
       }
       case 'connected':
         this.set('connection', 'Connected');
-        this.sentReport = false;
+        this.sentReport = undefined;
         this.peerReport = undefined;
         this.sendReport();
         return;
@@ -377,8 +378,8 @@ export class Volume extends EventEmitter {
   private sendReport(): void {
     const r = this.report();
     const json = JSON.stringify({ ...r, current: hex(r.current), bitmap: hex(r.bitmap), history: r.history.map(hex) });
-    this.engine.control('state', 0, Buffer.from(json));
-    this.sentReport = true;
+    this.ctl('state', 0, Buffer.from(json));
+    this.sentReport = r;
   }
 
   private onPeerReport(data: Buffer): void {
@@ -386,7 +387,7 @@ export class Volume extends EventEmitter {
     try {
       raw = JSON.parse(data.toString('utf8'));
     } catch {
-      this.engine.control('drop', 0, Buffer.from('malformed state report'));
+      this.ctl('drop', 0, Buffer.from('malformed state report'));
       return;
     }
     const big = (v: unknown) => (typeof v === 'string' && /^[0-9A-F]{16}$/.test(v) ? BigInt('0x' + v) : 0n);
@@ -405,15 +406,15 @@ export class Volume extends EventEmitter {
 
   private handshake(peer: Report): void {
     if (peer.name !== this.options.peer) {
-      this.engine.control('drop', 0, Buffer.from(`peer calls itself ${peer.name}, expected ${this.options.peer}`));
+      this.ctl('drop', 0, Buffer.from(`peer calls itself ${peer.name}, expected ${this.options.peer}`));
       return;
     }
     if (!this.options.disk) {
       // Diskless: the peer's disk is ours; take its size.
       this.size = peer.size;
-      this.engine.control('size', peer.size);
+      this.ctl('size', peer.size);
     }
-    const self = this.report();
+    const self = this.sentReport ?? this.report();
     const d: Decision = decide(self, peer);
     this.log.info('handshake', { action: d.action, reason: d.reason, full: d.full, splitBrain: d.splitBrain, self: { current: hex(self.current), bitmap: hex(self.bitmap), dirty: self.dirty }, peer: { current: hex(peer.current), bitmap: hex(peer.bitmap), dirty: peer.dirty } });
     if (d.splitBrain) this.emit('split-brain', { action: d.action, reason: d.reason });
@@ -421,7 +422,7 @@ export class Volume extends EventEmitter {
     this.emit('handshake', d);
     if (d.action === 'disconnect') {
       this.connectWanted = false;
-      this.engine.control('disconnect');
+      this.ctl('disconnect');
       this.set('connection', 'StandAlone');
       this.set('replication', 'Off');
       return;
@@ -429,20 +430,20 @@ export class Volume extends EventEmitter {
     this.discardMyData = false;
     this.set('peerDisk', peer.disk as DiskState);
     if (d.action === 'none') {
-      this.engine.control('establish', 0, Buffer.from('none'));
+      this.ctl('establish', 0, Buffer.from('none'));
       this.set('replication', 'Established');
       if (this.crashedPrimary && this.state.role !== 'Primary') { this.crashedPrimary = false; void this.persist((sb) => { sb.flags &= ~FLAG_PRIMARY_IND; }); }
       return;
     }
     this.syncFull = d.full;
-    if (d.full) this.engine.control('invalidate');
+    if (d.full) this.ctl('invalidate');
     if (d.action === 'source') {
-      this.engine.control('establish', 0, Buffer.from('source'));
+      this.ctl('establish', 0, Buffer.from('source'));
       this.set('replication', 'SyncSource');
       this.set('peerDisk', 'Inconsistent');
     } else {
       void this.persist((sb) => { sb.flags &= ~(FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE); }).then(() => {
-        this.engine.control('establish', 0, Buffer.from('target'));
+        this.ctl('establish', 0, Buffer.from('target'));
       });
       this.set('disk', 'Inconsistent');
       this.set('replication', 'SyncTarget');
@@ -507,14 +508,14 @@ export class Volume extends EventEmitter {
     this.discardMyData = options.discardMyData ?? false;
     this.connectWanted = true;
     if (this.state.connection === 'StandAlone') this.set('connection', 'Connecting');
-    this.engine.control('connect');
+    this.ctl('connect');
   }
 
   /** drbdadm disconnect. */
   disconnect(): void {
     this.ensureOpen();
     this.connectWanted = false;
-    this.engine.control('disconnect');
+    this.ctl('disconnect');
     if (this.state.connection !== 'Connected') this.set('connection', 'StandAlone');
   }
 
@@ -550,10 +551,10 @@ export class Volume extends EventEmitter {
       if (forced) {
         this.set('disk', 'UpToDate');
         // A forced primary is the authority now: a connected peer gets a full sync.
-        if (connected) { this.engine.control('disconnect'); this.engine.control('connect'); }
+        if (connected) { this.ctl('disconnect'); this.ctl('connect'); }
       }
     }
-    this.engine.control('role', 1);
+    this.ctl('role', 1);
     this.set('role', 'Primary');
     if (this.state.replication !== 'Off') this.sendReport();
   }
@@ -563,8 +564,8 @@ export class Volume extends EventEmitter {
     this.ensureOpen();
     if (this.state.role !== 'Primary') return;
     if (this.pending.size > 0) await this.flush();
-    this.engine.control('role', 0);
-    this.engine.control('clear-al');
+    this.ctl('role', 0);
+    this.ctl('clear-al');
     await this.persist((sb) => { sb.flags &= ~FLAG_PRIMARY_IND; });
     this.crashedPrimary = false;
     this.set('role', 'Secondary');
@@ -577,7 +578,7 @@ export class Volume extends EventEmitter {
     if (!this.suspended) return;
     this.suspended = false;
     if (this.state.role === 'Primary' && this.options.disk) await this.newCurrentUuid();
-    this.engine.control('resume');
+    this.ctl('resume');
   }
 
   /** drbdadm invalidate: this node's data is discarded and fully resynced from the peer. */
@@ -586,7 +587,7 @@ export class Volume extends EventEmitter {
     if (!this.options.disk) throw new HakitError('DRBD_DISKLESS', 'invalidate needs a disk');
     if (this.state.role === 'Primary') throw new HakitError('DRBD_PRIMARY', 'cannot invalidate a Primary');
     await this.persist((sb) => { sb.flags &= ~(FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE); sb.current = UUID_JUST_CREATED; sb.bitmap = 0n; });
-    this.engine.control('invalidate');
+    this.ctl('invalidate');
     this.set('disk', 'Inconsistent');
     this.reconnect();
   }
@@ -601,14 +602,14 @@ export class Volume extends EventEmitter {
       else sb.history = [sb.current, sb.history[0]];
       sb.current = newUuid();
     });
-    this.engine.control('invalidate');
+    this.ctl('invalidate');
     this.reconnect();
   }
 
   private reconnect(): void {
     if (this.state.replication === 'Off' && this.state.connection !== 'Connected') return;
-    this.engine.control('disconnect');
-    this.engine.control('connect');
+    this.ctl('disconnect');
+    this.ctl('connect');
   }
 
   /** drbdadm verify: resolves to the out-of-sync bytes found (they are marked for the next resync). */
@@ -619,16 +620,21 @@ export class Volume extends EventEmitter {
     this.set('replication', 'VerifyS');
     return new Promise((resolve, reject) => {
       this.verifyWaiters.push({ resolve, reject });
-      this.engine.control('verify');
+      this.ctl('verify');
     });
   }
 
   setResyncRate(bytesPerSecond: number): void {
     check.integer('bytesPerSecond', bytesPerSecond, 0);
-    this.engine.control('rate', bytesPerSecond);
+    this.ctl('rate', bytesPerSecond);
   }
 
   // ---- I/O ------------------------------------------------------------------------------------
+
+  /** Engine control that is a no-op once closed (late promise continuations). */
+  private ctl(name: string, value?: number, data?: Uint8Array): void {
+    if (!this.closed) this.engine.control(name, value, data);
+  }
 
   private ensureOpen(): void {
     if (this.closed) throw new HakitError('DRBD_CLOSED', 'the volume is closed');

@@ -163,11 +163,10 @@ void Engine::SendChallenge() {
 }
 
 void Engine::Send(PacketType type, const std::vector<uint8_t>& payload, uint16_t flags) {
-  SendRaw(type, {{payload.data(), payload.size()}});
-  (void)flags;
+  SendRaw(type, {{payload.data(), payload.size()}}, flags);
 }
 
-void Engine::SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts) {
+void Engine::SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts, uint16_t flags) {
   if (sock_ < 0 || phase_ == Phase::Connecting) return;
   if (outSent_ > 0 && outSent_ * 2 > out_.size()) {
     out_.erase(out_.begin(), out_.begin() + outSent_);
@@ -175,7 +174,7 @@ void Engine::SendRaw(PacketType type, std::initializer_list<std::pair<const uint
   }
   size_t before = out_.size();
   Encoder enc(out_);
-  size_t start = enc.Begin(type);
+  size_t start = enc.Begin(type, flags);
   for (auto& [p, n] : parts) enc.Bytes(p, n);
   enc.End(start);
   queuedTotal_ += out_.size() - before;

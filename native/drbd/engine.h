@@ -109,7 +109,7 @@ class Engine {
   void HandleAuth(const Packet& packet);
   void SendChallenge();
   void Send(PacketType type, const std::vector<uint8_t>& payload = {}, uint16_t flags = 0);
-  void SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts);
+  void SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts, uint16_t flags = 0);
   void Timers();
 
   // Commands.

@@ -266,21 +266,33 @@ void Engine::ResyncFinished() {
   Emit(Event{"resync-done", 0, 0, double(syncBytes_), double(syncEqualBytes_), "target", {}});
 }
 
+// Replies to one request: with csums, runs of equal blocks are RsInSync and the rest RsData;
+// the last reply carries kFinalReply so the target knows the request is answered.
+constexpr uint16_t kFinalReply = 1;
+
 void Engine::OnRsRequest(const Packet& k, bool csums) {
   scratch_.resize(k.length);
   if (!DiskRead(scratch_.data(), k.offset, k.length)) { Drop("ProtocolError", "local read error during resync"); return; }
-  std::vector<uint8_t> head;
-  Encoder enc(head);
-  enc.U64(k.offset); enc.U32(k.length);
-  if (csums) {
-    std::vector<uint8_t> mine;
-    Digests(scratch_.data(), k.length, cfg_.csumsAlg, mine);
-    if (mine.size() == k.dataLength && std::memcmp(mine.data(), k.data, mine.size()) == 0) {
-      SendRaw(PacketType::RsInSync, {{head.data(), head.size()}});
-      return;
-    }
+  const uint32_t blocks = k.length / kBlockSize;
+  std::vector<uint8_t> mine;
+  uint32_t size = DigestSize(cfg_.csumsAlg);
+  if (csums) Digests(scratch_.data(), k.length, cfg_.csumsAlg, mine);
+  uint32_t b = 0;
+  while (b < blocks) {
+    auto equal = [&](uint32_t i) { return csums && std::memcmp(mine.data() + i * size, k.data + i * size, size) == 0; };
+    bool same = equal(b);
+    uint32_t end = b + 1;
+    while (end < blocks && equal(end) == same) end++;
+    std::vector<uint8_t> head;
+    Encoder enc(head);
+    uint64_t offset = k.offset + uint64_t(b) * kBlockSize;
+    uint32_t length = (end - b) * kBlockSize;
+    enc.U64(offset); enc.U32(length);
+    uint16_t flags = end == blocks ? kFinalReply : 0;
+    if (same) SendRaw(PacketType::RsInSync, {{head.data(), head.size()}}, flags);
+    else SendRaw(PacketType::RsData, {{head.data(), head.size()}, {scratch_.data() + uint64_t(b) * kBlockSize, length}}, flags);
+    b = end;
   }
-  SendRaw(PacketType::RsData, {{head.data(), head.size()}, {scratch_.data(), k.length}});
 }
 
 void Engine::OnRsData(const Packet& k, bool inSync) {
@@ -289,7 +301,7 @@ void Engine::OnRsData(const Packet& k, bool inSync) {
   ClearDirty(k.offset, k.length);
   syncBytes_ += k.length;
   if (inSync) syncEqualBytes_ += k.length;
-  if (syncInflight_ > 0) syncInflight_--;
+  if ((k.flags & kFinalReply) && syncInflight_ > 0) syncInflight_--;
   std::vector<uint8_t> payload;
   Encoder enc(payload);
   enc.U64(k.offset); enc.U32(k.length);

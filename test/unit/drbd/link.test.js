@@ -1,0 +1,101 @@
+'use strict';
+// The link refuses what it must: a peer with the wrong shared secret, a peer without
+// authentication, a different protocol, and malformed bytes. Nothing is written in any case.
+const test = require('ava');
+const net = require('net');
+const { openPair, syncedPair, dataOf, pattern } = require('../../labs/drbd/pair');
+
+async function refused(t, alphaNet, bravoNet, event) {
+  const pair = await openPair({ alphaOptions: { net: alphaNet }, bravoOptions: { net: bravoNet } });
+  try {
+    const before = dataOf(pair.diskB, pair.b.sizeBytes);
+    const seen = new Promise((resolve) => pair.b.once(event, resolve));
+    pair.b.connect();
+    pair.a.connect();
+    t.truthy(await seen);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.not(pair.a.connectionState, 'Connected');
+    t.is(pair.a.replicationState, 'Off');
+    t.is(pair.b.replicationState, 'Off');
+    // Alpha may be Primary and write; none of it reaches bravo.
+    await pair.a.primary({ force: true });
+    await pair.a.write(0, pattern(1, 65536));
+    await pair.a.flush();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.true(dataOf(pair.diskB, pair.b.sizeBytes).equals(before), 'nothing was written on bravo');
+  } finally {
+    await pair.close();
+  }
+}
+
+test('a peer with the wrong shared-secret is refused', (t) =>
+  refused(t, { cramHmacAlg: 'sha256', sharedSecret: 'wrong' }, { cramHmacAlg: 'sha256', sharedSecret: 'right' }, 'auth-failed'));
+
+test('a peer that does not authenticate is refused', (t) =>
+  refused(t, {}, { cramHmacAlg: 'sha256', sharedSecret: 'right' }, 'auth-failed'));
+
+test('a peer with another replication protocol is refused', (t) =>
+  refused(t, { protocol: 'A' }, { protocol: 'C' }, 'config-mismatch'));
+
+function rawSend(port, bytes) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    socket.resume();
+  });
+}
+
+function frame(type, payload) {
+  const header = Buffer.alloc(12);
+  header.writeUInt32BE(0x484b4431, 0);
+  header.writeUInt16BE(type, 4);
+  header.writeUInt32BE(payload.length, 8);
+  return Buffer.concat([header, payload]);
+}
+
+test('malformed and unauthenticated packets on the listener write nothing, and the link still works', async (t) => {
+  const pair = await syncedPair({ net: { cramHmacAlg: 'sha256', sharedSecret: 'k' } });
+  try {
+    await pair.a.write(0, pattern(3, 8192));
+    await pair.a.flush();
+    pair.a.disconnect();
+    await pair.b.waitFor((s) => s.replication === 'Off', 5000);
+    const before = dataOf(pair.diskB, pair.b.sizeBytes);
+    // A Data packet (type 5) straight away, garbage, a huge length, a bad magic.
+    const data = Buffer.alloc(28 + 4096);
+    data.writeBigUInt64BE(1n, 0); data.writeUInt32BE(1, 8); data.writeBigUInt64BE(0n, 12); data.writeUInt32BE(4096, 20); data.writeUInt32BE(4, 24);
+    data.fill(0xaa, 28);
+    const port = pair.b.listenPort;
+    await rawSend(port, frame(5, data));
+    await rawSend(port, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+    await rawSend(port, frame(4, Buffer.from('{"name":"alpha"}')));
+    const huge = frame(5, Buffer.alloc(0)); huge.writeUInt32BE(0x7fffffff, 8);
+    await rawSend(port, huge);
+    for (let i = 0; i < 50; i++) await rawSend(port, Buffer.concat([frame(1 + (i % 24), pattern(i, (i * 7) % 60)), pattern(i + 1, i)]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.true(dataOf(pair.diskB, pair.b.sizeBytes).equals(before), 'nothing was written');
+    const done = pair.b.waitFor((s) => s.replication === 'Established', 10000);
+    pair.a.connect();
+    await done;
+    await pair.a.write(8192, pattern(4, 4096));
+    await pair.a.flush();
+    t.true(dataOf(pair.diskB, 16384).subarray(8192, 12288).equals(pattern(4, 4096)));
+  } finally {
+    await pair.close();
+  }
+});
+
+test('data-integrity-alg crc32c: writes carry a digest the secondary checks', async (t) => {
+  const pair = await syncedPair({ net: { dataIntegrityAlg: 'crc32c' } });
+  try {
+    for (let i = 0; i < 20; i++) await pair.a.write(i * 4096, pattern(i, 4096));
+    await pair.a.flush();
+    t.is(pair.a.replicationState, 'Established');
+    const size = pair.a.sizeBytes;
+    await pair.close();
+    t.true(dataOf(pair.diskA, size).equals(dataOf(pair.diskB, size)));
+  } finally {
+    await pair.close();
+  }
+});
