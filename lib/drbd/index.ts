@@ -5,3 +5,7 @@ export { createMetadata, layoutFor, readSuperblock, UUID_JUST_CREATED } from './
 export type { Layout, Superblock } from './meta';
 export { decide, compareUuids } from './handshake';
 export type { Report, Decision, Policies } from './handshake';
+export { parseConfig, readConfig, volumeOptions, dumpConfig, effectiveSections, parseSize, ConfigError } from './config';
+export type { DrbdConfig, ResourceConfig, HostConfig } from './config';
+export { NbdServer } from './nbd';
+export type { NbdServerOptions } from './nbd';

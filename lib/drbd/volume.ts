@@ -481,6 +481,7 @@ export class Volume extends EventEmitter {
   private onDisconnected(reason: string, suspended: boolean): void {
     const [state] = reason.split(':');
     const wasPeer = this.peerReport !== undefined;
+    this.suspended = suspended;
     this.peerReport = undefined;
     this.resync = undefined;
     this.set('replication', 'Off');
@@ -493,7 +494,6 @@ export class Volume extends EventEmitter {
     if (failure) this.set('connection', failure);
     this.set('connection', this.connectWanted ? 'Connecting' : 'StandAlone');
     this.log.warn('connection lost', { reason });
-    this.suspended = suspended;
     if (suspended) this.emit('suspended', reason);
     // A Primary that goes on alone starts a new data generation (the peer is now behind).
     if (wasPeer && this.state.role === 'Primary' && this.options.disk && !suspended) void this.newCurrentUuid();

@@ -46,6 +46,7 @@ class NodeProcess {
   start() {
     this.child = fork(path.join(__dirname, 'node.js'), [JSON.stringify(this.options)], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.on('error', () => {}); // EPIPE on the IPC channel of a process we just killed
     this.child.on('message', (m) => {
       if (m.event) { this.events.push(m); for (const l of this.listeners) l(m); return; }
       const p = this.pending.get(m.id);
@@ -71,7 +72,7 @@ class NodeProcess {
     });
   }
   call(op, args) {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return Promise.reject(Object.assign(new Error('node process is not running'), { code: 'EXITED' }));
+    if (!this.child || !this.child.connected || this.child.exitCode !== null || this.child.signalCode !== null) return Promise.reject(Object.assign(new Error('node process is not running'), { code: 'EXITED' }));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
