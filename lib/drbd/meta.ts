@@ -193,3 +193,62 @@ export function crc32(buf: Uint8Array): number {
   for (let i = 0; i < buf.length; i++) crc = table[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * drbdadm resize, offline: the backing file has grown (or shrunk to no less than the data in
+ * use is the caller's promise); moves internal meta-data to the new end, keeps the bitmap and
+ * marks the new area out of sync so the next connection syncs it. Returns the new layout.
+ */
+export async function resizeMetadata(disk: string, metaDisk = 'internal'): Promise<{ before: number; after: Layout }> {
+  const layout = await layoutFor(disk, metaDisk);
+  let oldLayout: Layout | undefined;
+  let sb: Superblock | undefined;
+  if (metaDisk === 'internal') {
+    const handle = await fsp.open(disk, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      const buf = Buffer.alloc(SUPERBLOCK_SIZE);
+      // The old superblock is the last 4 KiB of the old file size: search backwards for it.
+      for (let at = size - SUPERBLOCK_SIZE; at >= 0; at -= BLOCK) {
+        await handle.read(buf, 0, SUPERBLOCK_SIZE, at);
+        const candidate = decodeSuperblock(buf);
+        if (candidate) {
+          const guess = internalLayout(disk, at + SUPERBLOCK_SIZE);
+          if (guess.dataSize === candidate.dataSize) { oldLayout = guess; sb = candidate; break; }
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+  } else {
+    sb = await readSuperblock(layout);
+    if (sb) oldLayout = externalLayout(metaDisk, sb.dataSize);
+    const need = layout.bitmapOffset + layout.bitmapBytes;
+    if ((await fileSize(metaDisk)) < need) await fsp.truncate(metaDisk, need);
+  }
+  if (!sb || !oldLayout) throw new HakitError('DRBD_NO_METADATA', `no meta-data found on ${layout.metaPath}`);
+  if (sb.dataSize === layout.dataSize) return { before: sb.dataSize, after: layout };
+  if (layout.dataSize < sb.dataSize && metaDisk === 'internal') {
+    // Shrinking would overwrite data with meta-data or drop blocks: refuse (DRBD needs --size).
+    throw new HakitError('DRBD_SHRINK', `the backing file is smaller than the volume (${layout.dataSize} < ${sb.dataSize})`);
+  }
+  const handle = await fsp.open(layout.metaPath, 'r+');
+  try {
+    const oldBitmap = Buffer.alloc(oldLayout.bitmapBytes);
+    await handle.read(oldBitmap, 0, oldBitmap.length, oldLayout.bitmapOffset);
+    const al = Buffer.alloc(AL_SIZE);
+    await handle.read(al, 0, AL_SIZE, oldLayout.alOffset);
+    const bitmap = Buffer.alloc(layout.bitmapBytes);
+    oldBitmap.copy(bitmap, 0, 0, Math.min(oldBitmap.length, Math.ceil(Math.ceil(sb.dataSize / BLOCK) / 8)));
+    const oldBlocks = Math.ceil(sb.dataSize / BLOCK), newBlocks = Math.ceil(layout.dataSize / BLOCK);
+    for (let b = oldBlocks; b < newBlocks; b++) bitmap[b >> 3]! |= 1 << (b & 7);
+    if (metaDisk === 'internal') await handle.write(Buffer.alloc(SUPERBLOCK_SIZE), 0, SUPERBLOCK_SIZE, oldLayout.superblockOffset);
+    await handle.write(bitmap, 0, bitmap.length, layout.bitmapOffset);
+    await handle.write(al, 0, AL_SIZE, layout.alOffset);
+    await handle.write(encodeSuperblock({ ...sb, dataSize: layout.dataSize }), 0, SUPERBLOCK_SIZE, layout.superblockOffset);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  return { before: sb.dataSize, after: layout };
+}
