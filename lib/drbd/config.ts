@@ -297,7 +297,7 @@ function parseResource(s: Statement): ResourceConfig {
   for (const host of resource.hosts) {
     if (!host.address) throw new ConfigError(`host ${host.name} in resource ${resource.name} has no address`, host.at);
     if (!host.disk) throw new ConfigError(`host ${host.name} in resource ${resource.name} has no disk`, host.at);
-    if (!host.metaDisk) throw new ConfigError(`host ${host.name} in resource ${resource.name} has no meta-disk`, host.at);
+    if (!host.metaDisk && host.disk !== 'none') throw new ConfigError(`host ${host.name} in resource ${resource.name} has no meta-disk`, host.at);
   }
   return resource;
 }
