@@ -100,19 +100,26 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       if (notify) tsfn.NonBlockingCall([mailbox](Napi::Env env, Napi::Function callback) { Deliver(env, callback, *mailbox); });
     });
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    // process.exit() or a worker ending: stop the I/O thread before the environment goes away.
+    env_ = env;
+    hooked_ = napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok;
     try {
       engine_->Start();
     } catch (const std::exception& error) {
       engine_.reset();
       tsfn_.Release();
       closed_ = true;
+      if (hooked_) { napi_remove_env_cleanup_hook(env, CleanupHook, this); hooked_ = false; }
       Napi::Error e = Napi::Error::New(env, error.what());
       e.Set("code", Napi::String::New(env, "DRBD_START"));
       throw e;
     }
   }
 
-  ~EngineWrap() override { Shutdown(); }
+  ~EngineWrap() override {
+    if (hooked_) napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    Shutdown();
+  }
 
  private:
   static void Deliver(Napi::Env env, Napi::Function callback, Mailbox& mailbox) {
@@ -137,6 +144,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       list.Set(uint32_t(i), o);
     }
     callback.Call({list});
+  }
+
+  static void CleanupHook(void* self) {
+    auto* wrap = static_cast<EngineWrap*>(self);
+    wrap->hooked_ = false;
+    if (wrap->closed_) return;
+    wrap->closed_ = true;
+    if (wrap->engine_) wrap->engine_->Stop();
   }
 
   void Shutdown() {
@@ -210,6 +225,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::ThreadSafeFunction tsfn_;
   Napi::FunctionReference callback_;
   bool closed_ = false;
+  bool hooked_ = false;
+  napi_env env_ = nullptr;
 };
 
 Napi::Value Hmac(const Napi::CallbackInfo& info) {

@@ -105,7 +105,7 @@ async function startCluster({ size = 4 << 20, net: netOptions = {}, dir = tempDi
   const bravoPort = await freePort();
   const proxy = new Proxy({ host: '127.0.0.1', port: bravoPort });
   const proxyPort = await proxy.listen();
-  const common = { resource: 'r0', net: { protocol: 'C', connectInt: 1, pingInt: 1, pingTimeout: 20, timeout: 20, ...netOptions } };
+  const common = { resource: 'r0', net: { protocol: 'C', connectInt: 1, pingInt: 1, pingTimeout: 50, timeout: 50, ...netOptions } };
   const alpha = new NodeProcess({ ...common, node: 'alpha', peer: 'bravo', disk: files.alpha, address: { host: '127.0.0.1', port: 0 }, peerAddress: { host: '127.0.0.1', port: proxyPort } });
   const bravo = new NodeProcess({ ...common, node: 'bravo', peer: 'alpha', disk: files.bravo, address: { host: '127.0.0.1', port: bravoPort }, peerAddress: { host: '127.0.0.1', port: 1 } });
   await Promise.all([alpha.start(), bravo.start()]);

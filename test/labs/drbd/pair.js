@@ -17,7 +17,7 @@ async function makeDisk(file, size) {
   return file;
 }
 
-const fastNet = { connectInt: 1, pingInt: 1, pingTimeout: 30, timeout: 30 };
+const fastNet = { connectInt: 1, pingInt: 1, pingTimeout: 50, timeout: 50 };
 
 /**
  * Opens nodes 'alpha' (dials) and 'bravo' (listens). `alphaOptions`/`bravoOptions` override
