@@ -136,7 +136,10 @@ async function resyncRate(limit) {
 (async () => {
   const dir = tempDir('hakit-drbd-bench-');
   const rows = {};
+  // The disk's flush latency drifts on a shared machine: measure it right before each protocol.
+  const adjacent = {};
   for (const protocol of ['A', 'B', 'C']) {
+    adjacent[protocol] = localDisk(dir);
     const pair = await syncedPair({ size: VOLUME + (1 << 20), dir: fs.mkdtempSync(path.join(dir, protocol)), net: { protocol, maxBuffers: 16 << 20 } });
     try {
       const mbps = await seq(pair.a);
@@ -147,7 +150,8 @@ async function resyncRate(limit) {
       await pair.close();
     }
   }
-  const disk = localDisk(dir);
+  const disk = adjacent.C;
+  for (const p of ['A', 'B', 'C']) console.log(`local disk measured before protocol ${p}: 4 KiB pwrite+fdatasync p50 ${(adjacent[p].syncWrite4k * 1000).toFixed(0)} us, 1 MiB fdatasync'd ${adjacent[p].synced.toFixed(1)} MB/s`);
   console.log(`local disk: 1 MiB buffered+final fdatasync ${disk.buffered.toFixed(1)} MB/s, 1 MiB each fdatasync'd ${disk.synced.toFixed(1)} MB/s; 4 KiB pwrite ${(disk.write4k * 1000).toFixed(0)} us, pwrite+fdatasync p50 ${(disk.syncWrite4k * 1000).toFixed(0)} us p99 ${(disk.syncWrite4kP99 * 1000).toFixed(0)} us`);
   const t = await tcp();
   console.log(`raw TCP loopback: ${t.mbps.toFixed(1)} MB/s, RTT p50 ${(t.rtt * 1000).toFixed(0)} us p99 ${(t.rttP99 * 1000).toFixed(0)} us`);
