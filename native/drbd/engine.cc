@@ -506,13 +506,15 @@ void Engine::DoRead(Command& c) {
 void Engine::DoWrite(Command& c) {
   bool trim = c.op == Op::Trim;
   bool linked = phase_ == Phase::Established;
-  if (dataFd_ >= 0) {
-    ActivateAl(c.offset, c.length);
-    bool ok = trim ? DiskTrim(c.offset, c.length) : DiskWrite(c.data.data(), c.offset, c.length);
-    if (!ok) { Complete(c.id, -EIO); return; }
-  }
+  auto local = [&]() -> bool {
+    if (dataFd_ < 0) return true;
+    return trim ? DiskTrim(c.offset, c.length) : DiskWrite(c.data.data(), c.offset, c.length);
+  };
+  // The activity log covers the extent before either copy changes.
+  if (dataFd_ >= 0) ActivateAl(c.offset, c.length);
   if (!linked) {
     // Degraded: the peer misses this write; remember it before reporting success.
+    if (!local()) { Complete(c.id, -EIO); return; }
     MarkDirty(c.offset, c.length, true);
     Complete(c.id, 0);
     return;
@@ -530,6 +532,25 @@ void Engine::DoWrite(Command& c) {
   epochWrites_++;
   tl_.push_back(TlEntry{seq, epoch_, c.offset, c.length});
   inflight_[seq] = Pending{c.id, seq, epoch_, c.offset, c.length, queuedTotal_, wantRecv, wantWrite, false, false, NowMs()};
+  // Start the peer's copy, then write ours meanwhile (DRBD submits both in parallel). Acks are
+  // only read on this thread, after the local write; protocol A completes in FlushOut, later.
+  SendSome();
+  if (!local()) {
+    Emit(Event{"io-error", 0, EIO, double(c.offset), double(c.length), "local write failed", {}});
+    inflight_.erase(seq);
+    Complete(c.id, -EIO);
+  }
+}
+
+// Hands queued bytes to the kernel without acting on errors (FlushOut reports them).
+void Engine::SendSome() {
+  while (sock_ >= 0 && phase_ != Phase::Connecting && outSent_ < out_.size()) {
+    ssize_t n = send(sock_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0) break;
+    outSent_ += size_t(n);
+    sentTotal_ += uint64_t(n);
+    lastSendMs_ = NowMs();
+  }
 }
 
 // A flush: local data on stable storage, then a barrier the peer acknowledges only once its
@@ -566,8 +587,10 @@ void Engine::Control(Command& c) {
     nextDialMs_ = 0;
   } else if (name == "disconnect") {
     connectWanted_ = false;
+    SendSome();  // what we queued before (our state report) still reaches the peer
     if (sock_ >= 0) Drop("StandAlone", "disconnect requested");
   } else if (name == "drop") {
+    SendSome();
     if (sock_ >= 0) Drop("ProtocolError", std::string(c.data.begin(), c.data.end()));
   } else if (name == "state") {
     if (phase_ == Phase::Authed || phase_ == Phase::Established) SendRaw(PacketType::State, {{c.data.data(), c.data.size()}});

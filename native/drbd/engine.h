@@ -105,6 +105,7 @@ class Engine {
   void Drop(const std::string& state, const std::string& reason);
   void ReadSocket();
   void FlushOut();
+  void SendSome();
   void HandlePacket(const Packet& packet);
   void HandleAuth(const Packet& packet);
   void SendChallenge();

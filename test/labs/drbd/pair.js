@@ -74,4 +74,13 @@ function pattern(seed, length) {
   return buf.subarray(0, length);
 }
 
-module.exports = { tempDir, makeDisk, openPair, syncedPair, dataOf, pattern, fastNet };
+/** Resolves with the first `event` from `emitter`, or rejects after `ms` (tests never hang). */
+function once(emitter, event, ms = 20000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { emitter.off(event, on); reject(new Error(`timed out waiting for '${event}'`)); }, ms);
+    const on = (value) => { clearTimeout(timer); resolve(value); };
+    emitter.once(event, on);
+  });
+}
+
+module.exports = { once, tempDir, makeDisk, openPair, syncedPair, dataOf, pattern, fastNet };

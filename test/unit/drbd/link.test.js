@@ -4,12 +4,14 @@
 const test = require('ava');
 const net = require('net');
 const { openPair, syncedPair, dataOf, pattern } = require('../../labs/drbd/pair');
+const { once } = require('../../labs/drbd/pair');
+const { once } = require('../../labs/drbd/pair');
 
 async function refused(t, alphaNet, bravoNet, event) {
   const pair = await openPair({ alphaOptions: { net: alphaNet }, bravoOptions: { net: bravoNet } });
   try {
     const before = dataOf(pair.diskB, pair.b.sizeBytes);
-    const seen = new Promise((resolve) => pair.b.once(event, resolve));
+    const seen = once(pair.b, event);
     pair.b.connect();
     pair.a.connect();
     t.truthy(await seen);

@@ -2,6 +2,7 @@
 // Split brain: both nodes write while disconnected; on reconnect the after-sb-* policy decides.
 const test = require('ava');
 const { syncedPair, dataOf, pattern } = require('../../labs/drbd/pair');
+const { once } = require('../../labs/drbd/pair');
 
 async function splitBrain(net, { writesA = 1, writesB = 3, demote = true } = {}) {
   const pair = await syncedPair({ net });
@@ -19,8 +20,8 @@ async function splitBrain(net, { writesA = 1, writesB = 3, demote = true } = {})
 }
 
 async function outcome(pair) {
-  const handshake = new Promise((resolve) => pair.a.once('handshake', resolve));
-  const split = new Promise((resolve) => pair.a.once('split-brain', resolve));
+  const handshake = once(pair.a, 'handshake');
+  const split = once(pair.a, 'split-brain');
   pair.b.connect();
   return { decision: await handshake, split: await split };
 }
@@ -28,7 +29,7 @@ async function outcome(pair) {
 test('after-sb-0pri discard-least-changes: the node with fewer changes is overwritten', async (t) => {
   const pair = await splitBrain({ afterSb0pri: 'discard-least-changes' });
   try {
-    const done = new Promise((resolve) => pair.a.once('resync-done', resolve));
+    const done = once(pair.a, 'resync-done');
     const { decision } = await outcome(pair);
     t.is(decision.action, 'target');
     t.true((await done).asTarget);
@@ -51,7 +52,7 @@ test('after-sb-0pri discard-zero-changes with changes on both sides: disconnect,
     t.is(split.action, 'disconnect');
     await pair.a.waitFor((s) => s.connection === 'StandAlone', 5000);
     await pair.b.waitFor((s) => s.connection === 'StandAlone', 5000);
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     pair.a.connect();
     pair.b.connect({ discardMyData: true });
     t.true((await done).asTarget);
@@ -69,7 +70,7 @@ test('after-sb-1pri discard-secondary: the Secondary is overwritten by the Prima
   const pair = await splitBrain({ afterSb1pri: 'discard-secondary' }, { writesA: 4, writesB: 1 });
   try {
     await pair.a.primary();
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     const { decision } = await outcome(pair);
     t.is(decision.action, 'source');
     await done;
@@ -86,7 +87,7 @@ test('after-sb-1pri discard-secondary: the Secondary is overwritten by the Prima
 test('after-sb-2pri disconnect: two Primaries never resync', async (t) => {
   const pair = await splitBrain({ afterSb2pri: 'disconnect' }, { demote: false });
   try {
-    const handshake = new Promise((resolve) => pair.a.once('handshake', resolve));
+    const handshake = once(pair.a, 'handshake');
     pair.b.connect();
     t.is((await handshake).action, 'disconnect');
     await pair.a.waitFor((s) => s.connection === 'StandAlone', 5000);

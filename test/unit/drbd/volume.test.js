@@ -4,6 +4,7 @@
 const test = require('ava');
 const fs = require('fs');
 const { syncedPair, openPair, dataOf, pattern } = require('../../labs/drbd/pair');
+const { once } = require('../../labs/drbd/pair');
 
 async function identical(t, pair) {
   const size = pair.a.sizeBytes;
@@ -50,7 +51,7 @@ test('after a disconnect only the dirty blocks are resynced, and the peer catche
     const blocks = [3, 4, 5, 100, 1000, 1001];
     for (const block of blocks) await pair.a.write(block * 4096, pattern(block, 4096));
     t.is(pair.a.status().outOfSyncBytes, blocks.length * 4096);
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     pair.b.connect();
     const result = await done;
     t.true(result.asTarget);
@@ -71,7 +72,7 @@ test('csums-alg: blocks whose checksums match are not transferred', async (t) =>
     await pair.a.waitFor((s) => s.replication === 'Off', 5000);
     await pair.a.write(0, pattern(7, 32 * 1024)); // same content: dirty but equal
     await pair.a.write(32 * 1024, pattern(8, 32 * 1024)); // different content
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     pair.b.connect();
     const result = await done;
     t.is(result.bytes, 64 * 1024);
@@ -95,7 +96,7 @@ test('online verify finds blocks changed behind the replication and the next res
     t.is(pair.a.status().outOfSyncBytes, 2 * 4096);
     pair.b.disconnect();
     await pair.a.waitFor((s) => s.replication === 'Off', 5000);
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     pair.b.connect();
     await done;
     await pair.a.waitFor((s) => s.replication === 'Established', 5000);
@@ -109,7 +110,7 @@ test('fencing resource-and-stonith: a Primary that loses its peer freezes writes
   const pair = await syncedPair({ net: { fencing: 'resource-and-stonith' } });
   try {
     await pair.a.write(0, pattern(1, 4096));
-    const suspended = new Promise((resolve) => pair.a.once('suspended', resolve));
+    const suspended = once(pair.a, 'suspended');
     pair.b.disconnect();
     await suspended;
     let settled = false;
@@ -121,7 +122,7 @@ test('fencing resource-and-stonith: a Primary that loses its peer freezes writes
     await pair.a.resumeIo();
     await write;
     t.not(pair.a.status().uuids.current, before, 'resuming alone starts a new data generation');
-    const done = new Promise((resolve) => pair.b.once('resync-done', resolve));
+    const done = once(pair.b, 'resync-done');
     pair.b.connect();
     await done;
   } finally {
