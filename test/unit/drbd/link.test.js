@@ -5,7 +5,6 @@ const test = require('ava');
 const net = require('net');
 const { openPair, syncedPair, dataOf, pattern } = require('../../labs/drbd/pair');
 const { once } = require('../../labs/drbd/pair');
-const { once } = require('../../labs/drbd/pair');
 
 async function refused(t, alphaNet, bravoNet, event) {
   const pair = await openPair({ alphaOptions: { net: alphaNet }, bravoOptions: { net: bravoNet } });
