@@ -151,3 +151,21 @@ test('a diskless Primary reads and writes through its peer', async (t) => {
     await pair.close();
   }
 });
+
+test('O_DIRECT and O_DSYNC backing I/O (disk options direct, dsync)', async (t) => {
+  const diskOptions = { direct: true, dsync: true };
+  let pair;
+  try {
+    pair = await syncedPair({ alphaOptions: { diskOptions }, bravoOptions: { diskOptions } });
+  } catch (error) {
+    if (/EINVAL|Invalid argument/.test(error.message)) return t.pass('the temp file system has no O_DIRECT');
+    throw error;
+  }
+  try {
+    await pair.a.write(12288, pattern(8, 3 * 512));
+    t.true((await pair.a.read(12288, 1536)).equals(pattern(8, 1536)));
+    await pair.a.flush();
+  } finally {
+    await identical(t, pair);
+  }
+});
