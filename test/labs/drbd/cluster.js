@@ -17,12 +17,19 @@ class Proxy {
       if (!this.open) { client.destroy(); return; }
       const upstream = net.connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); s.on('error', () => {}); }
-      client.pipe(upstream); upstream.pipe(client);
+      // Client-to-server bytes pass through corrupt(): one bit flipped in the next large chunk.
+      client.on('data', (chunk) => {
+        if (this.corruptNext && chunk.length > 8192) { chunk[chunk.length >> 1] ^= 0x10; this.corruptNext = false; }
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
   }
   listen() { return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve(this.server.address().port))); }
+  /** Flips one bit in the middle of the next client-to-server chunk larger than 8 KiB. */
+  corrupt() { this.corruptNext = true; }
   cut() { this.open = false; for (const s of this.sockets) s.destroy(); }
   heal() { this.open = true; }
   close() { this.cut(); return new Promise((resolve) => this.server.close(() => resolve())); }

@@ -100,3 +100,44 @@ test('data-integrity-alg crc32c: writes carry a digest the secondary checks', as
     await pair.close();
   }
 });
+
+test('data-integrity-alg: a write corrupted on the wire is refused, never written, then resynced', async (t) => {
+  const { Proxy } = require('../../labs/drbd/cluster');
+  const { makeDisk, tempDir } = require('../../labs/drbd/pair');
+  const { drbd } = require('../../..');
+  const path = require('path');
+  const dir = tempDir();
+  const net = { protocol: 'C', dataIntegrityAlg: 'crc32c', connectInt: 1, pingInt: 1, pingTimeout: 50, timeout: 50 };
+  const disks = { alpha: path.join(dir, 'a.img'), bravo: path.join(dir, 'b.img') };
+  await makeDisk(disks.alpha, 8 << 20);
+  await makeDisk(disks.bravo, 8 << 20);
+  const b = await drbd.Volume.open({ resource: 'r0', node: 'bravo', peer: 'alpha', disk: disks.bravo, address: { host: '127.0.0.1', port: 0 }, peerAddress: { host: '127.0.0.1', port: 9 }, net });
+  const proxy = new Proxy({ host: '127.0.0.1', port: b.listenPort });
+  const port = await proxy.listen();
+  const a = await drbd.Volume.open({ resource: 'r0', node: 'alpha', peer: 'bravo', disk: disks.alpha, address: { host: '127.0.0.1', port: 0 }, peerAddress: { host: '127.0.0.1', port }, net });
+  try {
+    b.connect();
+    a.connect();
+    await a.waitFor((s) => s.replication === 'Established', 15000);
+    await a.primary({ force: true });
+    await b.waitFor((s) => s.disk === 'UpToDate' && s.replication === 'Established', 30000);
+    const data = pattern(77, 1 << 20);
+    const refused = once(b, 'integrity-error');
+    proxy.corrupt();
+    await a.write(2 << 20, data);
+    t.truthy(await refused);
+    const region = dataOf(disks.bravo, 3 << 20).subarray(2 << 20);
+    t.true(region.equals(Buffer.alloc(1 << 20)) || region.equals(data), 'the corrupted write never reached the disk');
+    await b.waitFor((s) => s.replication === 'Established' && s.disk === 'UpToDate', 30000);
+    await a.waitFor((s) => s.outOfSyncBytes === 0 && s.replication === 'Established', 30000);
+    const size = a.sizeBytes;
+    await a.close();
+    await b.close();
+    t.true(dataOf(disks.bravo, size).equals(dataOf(disks.alpha, size)));
+    t.true(dataOf(disks.bravo, 3 << 20).subarray(2 << 20).equals(data));
+  } finally {
+    await a.close();
+    await b.close();
+    await proxy.close();
+  }
+});
