@@ -563,6 +563,7 @@ export class Volume extends EventEmitter {
   async secondary(): Promise<void> {
     this.ensureOpen();
     if (this.state.role !== 'Primary') return;
+    if (this.suspended) throw new HakitError('DRBD_SUSPENDED', 'I/O is frozen (fencing): resume-io or reconnect first');
     if (this.pending.size > 0) await this.flush();
     this.ctl('role', 0);
     this.ctl('clear-al');

@@ -431,8 +431,9 @@ void Engine::Run() {
   // for what the bitmap now records.
   if (sock_ >= 0) { FlushOut(); }
   MarkTlDirty();
-  for (auto& [seq, p] : inflight_) Complete(p.id, p.read && dataFd_ < 0 ? -EIO : 0);
-  for (auto& p : frozen_) Complete(p.id, 0);
+  // Not confirmed as the protocol promises: report failure, never a false acknowledgement.
+  for (auto& [seq, p] : inflight_) Complete(p.id, -ESHUTDOWN);
+  for (auto& p : frozen_) Complete(p.id, -ESHUTDOWN);
   for (auto& c : held_) if (c.op != Op::Control) Complete(c.id, -ESHUTDOWN);
   inflight_.clear(); frozen_.clear(); held_.clear();
   if (dataFd_ >= 0) {

@@ -169,3 +169,19 @@ test('O_DIRECT and O_DSYNC backing I/O (disk options direct, dsync)', async (t) 
     await identical(t, pair);
   }
 });
+
+test('fencing: writes frozen when the volume goes down fail; they are never acknowledged', async (t) => {
+  const pair = await syncedPair({ net: { fencing: 'resource-and-stonith' } });
+  try {
+    const suspended = once(pair.a, 'suspended');
+    pair.b.disconnect();
+    await suspended;
+    const write = pair.a.write(8192, pattern(3, 4096));
+    await t.throwsAsync(pair.a.secondary(), { code: 'DRBD_SUSPENDED' });
+    await pair.a.close();
+    const error = await t.throwsAsync(write);
+    t.true(['DRBD_IO', 'DRBD_CLOSED'].includes(error.code), error.code);
+  } finally {
+    await pair.close();
+  }
+});
