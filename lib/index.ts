@@ -9,3 +9,4 @@ export type { Logger, LogLevel, LoggerOptions } from './log';
 export { buildInfo } from './native';
 export type { BuildInfo } from './native';
 export * as pacemaker from './pacemaker';
+export * as drbd from './drbd';

@@ -13,6 +13,7 @@ const commands: Record<string, Loader> = {
   version: async () => (require('./version') as typeof import('./version')).default,
   pcs: async () => (require('./pcs') as typeof import('./pcs')).default,
   ocf: async () => (require('./ocf') as typeof import('./ocf')).default,
+  drbd: async () => (require('./drbd') as typeof import('./drbd')).default,
 };
 
 export function commandNames(): string[] {

@@ -1,0 +1,759 @@
+/**
+ * A replicated volume: one node of a two-node DRBD-style resource. The native engine moves the
+ * data (disk, link, bitmap, activity log) on its own I/O thread; this class owns the policy:
+ * roles, disk and connection states, generation identifiers, the handshake decision, resync
+ * bookkeeping and the events. Every state change is an event ('change', plus one named event
+ * per field: 'role', 'disk', 'connection', 'replication', 'peer-role', 'peer-disk').
+ */
+import { EventEmitter } from 'node:events';
+import { HakitError, ArgumentError, check } from '../errors';
+import { silentLogger, type Logger } from '../log';
+import { nativeModule } from '../native';
+import { decide, type Decision, type Policies, type Report } from './handshake';
+import { FLAG_CONSISTENT, FLAG_OUTDATED, FLAG_PRIMARY_IND, FLAG_WAS_UP_TO_DATE, UUID_JUST_CREATED, layoutFor, newUuid, readSuperblock, writeSuperblock, type Layout, type Superblock } from './meta';
+
+export type Role = 'Primary' | 'Secondary' | 'Unknown';
+export type DiskState = 'Diskless' | 'Attaching' | 'Failed' | 'Negotiating' | 'Inconsistent' | 'Outdated' | 'DUnknown' | 'Consistent' | 'UpToDate';
+export type ConnectionState = 'StandAlone' | 'Disconnecting' | 'Unconnected' | 'Timeout' | 'BrokenPipe' | 'NetworkFailure' | 'ProtocolError' | 'TearDown' | 'Connecting' | 'Connected';
+export type ReplicationState = 'Off' | 'Established' | 'StartingSyncS' | 'StartingSyncT' | 'WFBitMapS' | 'WFBitMapT' | 'SyncSource' | 'SyncTarget' | 'VerifyS' | 'VerifyT' | 'PausedSyncS' | 'PausedSyncT';
+export type Protocol = 'A' | 'B' | 'C';
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface NetOptions {
+  protocol?: Protocol;
+  /** Only 'sha256' / 'hmac(sha256)' is supported (HMAC-SHA256 challenge-response). */
+  cramHmacAlg?: string;
+  sharedSecret?: string;
+  /** DRBD units: ping-int seconds, ping-timeout and timeout tenths of a second, connect-int seconds. */
+  pingInt?: number;
+  pingTimeout?: number;
+  timeout?: number;
+  connectInt?: number;
+  koCount?: number;
+  /** Bytes of shipped-but-unsent data before writers wait (back-pressure). */
+  maxBuffers?: number;
+  dataIntegrityAlg?: string;
+  csumsAlg?: string;
+  verifyAlg?: string;
+  afterSb0pri?: Policies['after0pri'];
+  afterSb1pri?: Policies['after1pri'];
+  afterSb2pri?: Policies['after2pri'];
+  /** 'resource-and-stonith': a Primary that loses its peer freezes I/O until resumeIo() or reconnect. */
+  fencing?: 'dont-care' | 'resource-only' | 'resource-and-stonith';
+}
+
+export interface DiskOptions {
+  /** Resync rate limit in bytes per second (0: unlimited). */
+  resyncRate?: number;
+  alExtents?: number;
+  direct?: boolean;
+  dsync?: boolean;
+}
+
+export interface VolumeOptions {
+  resource: string;
+  /** This node's name (`on NAME`), and the peer's. */
+  node: string;
+  peer: string;
+  /** Backing file, or null for a diskless node. */
+  disk: string | null;
+  metaDisk?: string;
+  address: Address;
+  peerAddress: Address;
+  net?: NetOptions;
+  diskOptions?: DiskOptions;
+  logger?: Logger;
+}
+
+export interface Status {
+  resource: string;
+  node: string;
+  role: Role;
+  disk: DiskState;
+  size: number;
+  connection: ConnectionState;
+  replication: ReplicationState;
+  peer: { node: string; role: Role; disk: DiskState };
+  outOfSyncBytes: number;
+  suspended: boolean;
+  resync?: { done: number; total: number };
+  uuids: { current: string; bitmap: string; history: [string, string] };
+  protocol: Protocol;
+}
+
+interface NativeEvent {
+  kind: string;
+  id: number;
+  status: number;
+  a: number;
+  b: number;
+  text?: string;
+  data?: Buffer;
+}
+interface NativeEngine {
+  submit(op: number, id: number, offset: number, length: number, data?: Uint8Array): void;
+  control(name: string, value?: number, data?: Uint8Array, id?: number): void;
+  info(): { listenPort: number; dirtyBlocks: number; totalBlocks: number; alReplayed: number; sentBytes: number };
+  close(): void;
+}
+interface DrbdNative {
+  Engine: new (config: Record<string, unknown>, callback: (events: NativeEvent[]) => void) => NativeEngine;
+}
+
+const OP_WRITE = 1, OP_READ = 2, OP_FLUSH = 3, OP_TRIM = 4;
+const MAX_IO = 1 << 20;
+const hex = (u: bigint) => u.toString(16).toUpperCase().padStart(16, '0');
+
+export class Volume extends EventEmitter {
+  readonly options: VolumeOptions;
+  private engine!: NativeEngine;
+  private layout?: Layout;
+  private sb?: Superblock;
+  private size = 0;
+  private log: Logger;
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (value: Buffer) => void; reject: (error: Error) => void; what: string }>();
+  private waiters: Array<() => void> = [];
+  private inFlightBytes = 0;
+  private state: { role: Role; disk: DiskState; connection: ConnectionState; replication: ReplicationState; peerRole: Role; peerDisk: DiskState };
+  private peerReport?: Report;
+  /** The report the peer decides on: our own decision must use exactly the same one. */
+  private sentReport?: Report;
+  private connectWanted = false;
+  private discardMyData = false;
+  private suspended = false;
+  private crashedPrimary = false;
+  private syncFull = false;
+  private resync?: { done: number; total: number };
+  private metaChain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private verifyWaiters: Array<{ resolve: (n: number) => void; reject: (e: Error) => void }> = [];
+
+  private constructor(options: VolumeOptions) {
+    super();
+    this.options = options;
+    this.log = (options.logger ?? silentLogger).child({ resource: options.resource, node: options.node });
+    this.state = { role: 'Secondary', disk: options.disk ? 'Attaching' : 'Diskless', connection: 'StandAlone', replication: 'Off', peerRole: 'Unknown', peerDisk: 'DUnknown' };
+  }
+
+  /** Attaches the backing disk (its meta-data must exist: createMetadata) and starts the engine. */
+  static async open(options: VolumeOptions): Promise<Volume> {
+    validate(options);
+    const volume = new Volume(options);
+    await volume.attach();
+    return volume;
+  }
+
+  private async attach(): Promise<void> {
+    const o = this.options;
+    const net = o.net ?? {};
+    if (o.disk) {
+      this.layout = await layoutFor(o.disk, o.metaDisk ?? 'internal');
+      const sb = await readSuperblock(this.layout);
+      if (!sb) throw new HakitError('DRBD_NO_METADATA', `no valid meta-data on ${this.layout.metaPath} (run create-md first)`, { path: this.layout.metaPath });
+      if (sb.dataSize !== this.layout.dataSize) throw new HakitError('DRBD_SIZE_CHANGED', `the backing file's size changed (meta-data says ${sb.dataSize} bytes, the layout gives ${this.layout.dataSize}); run resize`, { metaSize: sb.dataSize, layoutSize: this.layout.dataSize });
+      this.sb = sb;
+      this.size = sb.dataSize;
+      this.crashedPrimary = (sb.flags & FLAG_PRIMARY_IND) !== 0;
+    }
+    const dialer = o.node < o.peer;
+    const config: Record<string, unknown> = {
+      disk: o.disk ?? '',
+      meta: this.layout?.metaPath ?? '',
+      direct: o.diskOptions?.direct ?? false,
+      dsync: o.diskOptions?.dsync ?? false,
+      dataSize: this.size,
+      bitmapOffset: this.layout?.bitmapOffset ?? 0,
+      alOffset: this.layout?.alOffset ?? 0,
+      alExtents: Math.min(o.diskOptions?.alExtents ?? this.sb?.alExtents ?? 257, 1019),
+      protocol: net.protocol ?? 'C',
+      secret: net.cramHmacAlg ? (net.sharedSecret ?? '') : '',
+      dataDigest: Boolean(net.dataIntegrityAlg),
+      csumsAlg: digestAlg(net.csumsAlg),
+      verifyAlg: digestAlg(net.verifyAlg),
+      pingIntMs: (net.pingInt ?? 10) * 1000,
+      pingTimeoutMs: (net.pingTimeout ?? 5) * 100,
+      timeoutMs: (net.timeout ?? 60) * 100,
+      connectIntMs: (net.connectInt ?? 10) * 1000,
+      koCount: net.koCount ?? 7,
+      maxBuffers: net.maxBuffers ?? 8 << 20,
+      resyncRate: o.diskOptions?.resyncRate ?? 0,
+      fencing: net.fencing === 'resource-and-stonith',
+      listenHost: o.address.host,
+      listenPort: o.address.port,
+      peerHost: o.peerAddress.host,
+      peerPort: o.peerAddress.port,
+      dialer,
+    };
+    const { Engine } = nativeModule<DrbdNative>('drbd');
+    try {
+      this.engine = new Engine(config, (events) => this.onEvents(events));
+    } catch (cause) {
+      throw new HakitError('DRBD_ATTACH', `cannot start the data path: ${(cause as Error).message}`, { resource: o.resource }, { cause });
+    }
+    if (this.sb) {
+      const sb = this.sb;
+      const disk: DiskState = sb.flags & FLAG_OUTDATED ? 'Outdated' : !(sb.flags & FLAG_CONSISTENT) ? 'Inconsistent' : sb.flags & FLAG_WAS_UP_TO_DATE ? 'UpToDate' : 'Consistent';
+      this.set('disk', disk);
+      // A Primary's crash flag lasts until the next handshake has synced what it may hold.
+      const info = this.engine.info();
+      this.log.info('attached', { dataSize: this.size, dirtyBlocks: info.dirtyBlocks, alReplayed: info.alReplayed, crashedPrimary: this.crashedPrimary });
+    }
+  }
+
+  /** The port the engine listens on (for address port 0), or 0 on the dialing node. */
+  get listenPort(): number {
+    return this.engine.info().listenPort;
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  private set<K extends keyof Volume['state']>(key: K, value: Volume['state'][K]): void {
+    const old = this.state[key];
+    if (old === value) return;
+    this.state[key] = value;
+    const names: Record<string, string> = { role: 'role', disk: 'disk', connection: 'connection', replication: 'replication', peerRole: 'peer-role', peerDisk: 'peer-disk' };
+    const event = { what: names[key], from: old, to: value };
+    this.log.info('state change', event);
+    this.emit('change', event);
+    this.emit(names[key]!, value, old);
+  }
+
+  status(): Status {
+    const info = this.engine.info();
+    const sb = this.sb;
+    return {
+      resource: this.options.resource,
+      node: this.options.node,
+      role: this.state.role,
+      disk: this.state.disk,
+      size: this.size,
+      connection: this.state.connection,
+      replication: this.state.replication,
+      peer: { node: this.options.peer, role: this.state.peerRole, disk: this.state.peerDisk },
+      outOfSyncBytes: info.dirtyBlocks * 4096,
+      suspended: this.suspended,
+      ...(this.resync ? { resync: { ...this.resync } } : {}),
+      uuids: { current: hex(sb?.current ?? 0n), bitmap: hex(sb?.bitmap ?? 0n), history: [hex(sb?.history[0] ?? 0n), hex(sb?.history[1] ?? 0n)] },
+      protocol: this.options.net?.protocol ?? 'C',
+    };
+  }
+
+  get role(): Role { return this.state.role; }
+  get diskState(): DiskState { return this.state.disk; }
+  get connectionState(): ConnectionState { return this.state.connection; }
+  get replicationState(): ReplicationState { return this.state.replication; }
+  get peerDiskState(): DiskState { return this.state.peerDisk; }
+
+  /** Resolves when `predicate(status)` holds (checked on every change), or rejects after `ms`. */
+  waitFor(predicate: (status: Status) => boolean, ms = 30000, what = 'state'): Promise<Status> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.closed) { done(); reject(new HakitError('DRBD_CLOSED', 'volume closed')); return; }
+        const status = this.status();
+        if (predicate(status)) { done(); resolve(status); }
+      };
+      const timer = setTimeout(() => { done(); reject(new HakitError('DRBD_TIMEOUT', `timed out waiting for ${what}`, { status: this.status() })); }, ms);
+      const done = () => { clearTimeout(timer); this.off('change', check); this.off('resync-done', check); };
+      this.on('change', check);
+      this.on('resync-done', check);
+      check();
+    });
+  }
+
+  private persist(update: (sb: Superblock) => void): Promise<void> {
+    if (!this.sb || !this.layout) return Promise.resolve();
+    update(this.sb);
+    const copy: Superblock = { ...this.sb, history: [...this.sb.history] };
+    const layout = this.layout;
+    this.metaChain = this.metaChain.then(() => writeSuperblock(layout, copy));
+    return this.metaChain;
+  }
+
+  private newCurrentUuid(): Promise<void> {
+    return this.persist((sb) => {
+      if (sb.bitmap === 0n) sb.bitmap = sb.current;
+      else sb.history = [sb.current, sb.history[0]];
+      sb.current = newUuid();
+    });
+  }
+
+  // ---- engine events ------------------------------------------------------------------------------
+
+  private onEvents(events: NativeEvent[]): void {
+    for (const event of events) {
+      try {
+        this.onEvent(event);
+      } catch (error) {
+        this.log.error('event handler failed', { error, kind: event.kind });
+      }
+    }
+  }
+
+  private onEvent(e: NativeEvent): void {
+    switch (e.kind) {
+      case 'complete': {
+        const request = this.pending.get(e.id);
+        if (!request) return;
+        this.pending.delete(e.id);
+        if (e.status === 0) request.resolve(e.data ?? Buffer.alloc(0));
+        else request.reject(new HakitError('DRBD_IO', `${request.what} failed (errno ${-e.status})`, { errno: -e.status }));
+        return;
+      }
+      case 'connected':
+        this.set('connection', 'Connected');
+        this.sentReport = undefined;
+        this.peerReport = undefined;
+        this.sendReport();
+        return;
+      case 'state':
+        this.onPeerReport(e.data!);
+        return;
+      case 'disconnected':
+        this.onDisconnected(e.text ?? '', e.b === 1);
+        return;
+      case 'auth-failed':
+        this.log.warn('peer authentication failed', { reason: e.text });
+        this.emit('auth-failed', e.text);
+        return;
+      case 'config-mismatch':
+        this.log.warn('peer configuration mismatch', { reason: e.text });
+        this.emit('config-mismatch', e.text);
+        return;
+      case 'integrity-error':
+        this.log.error('data-integrity-alg mismatch', { offset: e.a, length: e.b });
+        this.emit('integrity-error', { offset: e.a, length: e.b });
+        return;
+      case 'resync-progress':
+        this.resync = { done: Math.max(0, e.b - e.a) * 4096, total: e.b * 4096 };
+        this.emit('resync-progress', { ...this.resync });
+        return;
+      case 'resync-done':
+        void this.onResyncDone(e.text === 'target', e.a, e.b);
+        return;
+      case 'verify-done': {
+        if (this.state.replication === 'VerifyS') this.set('replication', 'Established');
+        const waiters = this.verifyWaiters.splice(0);
+        if (e.status !== 0) {
+          const error = new HakitError('DRBD_VERIFY', `verify did not complete: ${e.text}`);
+          waiters.forEach((w) => w.reject(error));
+        } else {
+          this.emit('verify-done', { outOfSyncBlocks: e.a });
+          waiters.forEach((w) => w.resolve(e.a * 4096));
+        }
+        return;
+      }
+      default:
+        this.log.debug('engine event', { kind: e.kind, text: e.text });
+    }
+  }
+
+  private report(): Report {
+    const sb = this.sb;
+    const net = this.options.net ?? {};
+    return {
+      name: this.options.node,
+      role: this.state.role === 'Primary' ? 'Primary' : 'Secondary',
+      disk: this.state.disk,
+      current: sb?.current ?? 0n,
+      bitmap: sb?.bitmap ?? 0n,
+      history: sb ? [sb.history[0], sb.history[1]] : [0n, 0n],
+      dirty: this.engine.info().dirtyBlocks,
+      crashedPrimary: this.crashedPrimary,
+      discardMyData: this.discardMyData,
+      primarySince: sb?.primarySince ?? 0,
+      size: this.size,
+      policies: { after0pri: net.afterSb0pri ?? 'disconnect', after1pri: net.afterSb1pri ?? 'disconnect', after2pri: net.afterSb2pri ?? 'disconnect' },
+    };
+  }
+
+  private sendReport(): void {
+    const r = this.report();
+    const json = JSON.stringify({ ...r, current: hex(r.current), bitmap: hex(r.bitmap), history: r.history.map(hex) });
+    this.ctl('state', 0, Buffer.from(json));
+    this.sentReport = r;
+  }
+
+  private onPeerReport(data: Buffer): void {
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.ctl('drop', 0, Buffer.from('malformed state report'));
+      return;
+    }
+    const big = (v: unknown) => (typeof v === 'string' && /^[0-9A-F]{16}$/.test(v) ? BigInt('0x' + v) : 0n);
+    const peer: Report = {
+      name: String(raw.name), role: raw.role === 'Primary' ? 'Primary' : 'Secondary', disk: String(raw.disk),
+      current: big(raw.current), bitmap: big(raw.bitmap), history: Array.isArray(raw.history) ? [big(raw.history[0]), big(raw.history[1])] : [0n, 0n],
+      dirty: Number(raw.dirty) || 0, crashedPrimary: raw.crashedPrimary === true, discardMyData: raw.discardMyData === true,
+      primarySince: Number(raw.primarySince) || 0, size: Number(raw.size) || 0, policies: raw.policies as Policies,
+    };
+    const first = this.peerReport === undefined;
+    this.peerReport = peer;
+    this.set('peerRole', peer.role);
+    if (first) this.handshake(peer);
+    else this.set('peerDisk', peer.disk as DiskState);
+  }
+
+  private handshake(peer: Report): void {
+    if (peer.name !== this.options.peer) {
+      this.ctl('drop', 0, Buffer.from(`peer calls itself ${peer.name}, expected ${this.options.peer}`));
+      return;
+    }
+    if (!this.options.disk) {
+      // Diskless: the peer's disk is ours; take its size.
+      this.size = peer.size;
+      this.ctl('size', peer.size);
+    }
+    const self = this.sentReport ?? this.report();
+    const d: Decision = decide(self, peer);
+    this.log.info('handshake', { action: d.action, reason: d.reason, full: d.full, splitBrain: d.splitBrain, self: { current: hex(self.current), bitmap: hex(self.bitmap), dirty: self.dirty }, peer: { current: hex(peer.current), bitmap: hex(peer.bitmap), dirty: peer.dirty } });
+    if (d.splitBrain) this.emit('split-brain', { action: d.action, reason: d.reason });
+    if (d.priLost) this.emit('pri-lost-after-sb', d.reason);
+    this.emit('handshake', d);
+    if (d.action === 'disconnect') {
+      this.connectWanted = false;
+      this.ctl('disconnect');
+      this.set('connection', 'StandAlone');
+      this.set('replication', 'Off');
+      return;
+    }
+    this.discardMyData = false;
+    this.set('peerDisk', peer.disk as DiskState);
+    if (d.action === 'none') {
+      this.ctl('establish', 0, Buffer.from('none'));
+      this.set('replication', 'Established');
+      if (this.crashedPrimary && this.state.role !== 'Primary') { this.crashedPrimary = false; void this.persist((sb) => { sb.flags &= ~FLAG_PRIMARY_IND; }); }
+      return;
+    }
+    this.syncFull = d.full;
+    if (d.full) this.ctl('invalidate');
+    if (d.action === 'source') {
+      this.ctl('establish', 0, Buffer.from('source'));
+      this.set('replication', 'SyncSource');
+      this.set('peerDisk', 'Inconsistent');
+    } else {
+      void this.persist((sb) => { sb.flags &= ~(FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE); }).then(() => {
+        this.ctl('establish', 0, Buffer.from('target'));
+      });
+      this.set('disk', 'Inconsistent');
+      this.set('replication', 'SyncTarget');
+    }
+  }
+
+  private async onResyncDone(asTarget: boolean, bytes: number, equal: number): Promise<void> {
+    const peer = this.peerReport;
+    if (asTarget && peer) {
+      await this.persist((sb) => {
+        sb.current = peer.current;
+        sb.bitmap = 0n;
+        sb.history = [peer.history[0], peer.history[1]];
+        sb.flags = (sb.flags | FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE) & ~(FLAG_OUTDATED | FLAG_PRIMARY_IND);
+      });
+      this.crashedPrimary = false;
+      this.set('disk', 'UpToDate');
+    } else {
+      await this.persist((sb) => {
+        if (sb.bitmap !== 0n) sb.history = [sb.bitmap, sb.history[0]];
+        sb.bitmap = 0n;
+        if (this.state.role !== 'Primary') sb.flags &= ~FLAG_PRIMARY_IND;
+      });
+      if (this.state.role !== 'Primary') this.crashedPrimary = false;
+      this.set('peerDisk', 'UpToDate');
+      this.suspended = false;
+    }
+    this.resync = undefined;
+    if (this.state.replication === 'SyncSource' || this.state.replication === 'SyncTarget') this.set('replication', 'Established');
+    this.log.info('resync finished', { asTarget, bytes, equalBytes: equal, full: this.syncFull });
+    this.emit('resync-done', { asTarget, bytes, equalBytes: equal });
+    this.sendReport();
+  }
+
+  private onDisconnected(reason: string, suspended: boolean): void {
+    const [state] = reason.split(':');
+    const wasPeer = this.peerReport !== undefined;
+    this.suspended = suspended;
+    this.peerReport = undefined;
+    this.resync = undefined;
+    this.set('replication', 'Off');
+    this.set('peerRole', 'Unknown');
+    this.set('peerDisk', 'DUnknown');
+    if (this.state.disk === 'Inconsistent' && this.options.disk && this.sb && (this.sb.flags & FLAG_CONSISTENT) === 0) {
+      // An interrupted resync leaves this disk Inconsistent; it resumes on the next connect.
+    }
+    const failure = ['Timeout', 'BrokenPipe', 'NetworkFailure', 'ProtocolError'].includes(state ?? '') ? (state as ConnectionState) : undefined;
+    if (failure) this.set('connection', failure);
+    this.set('connection', this.connectWanted ? 'Connecting' : 'StandAlone');
+    this.log.warn('connection lost', { reason });
+    if (suspended) this.emit('suspended', reason);
+    // A Primary that goes on alone starts a new data generation (the peer is now behind).
+    if (wasPeer && this.state.role === 'Primary' && this.options.disk && !suspended) void this.newCurrentUuid();
+    for (const w of this.verifyWaiters.splice(0)) w.reject(new HakitError('DRBD_VERIFY', 'connection lost during verify'));
+  }
+
+  // ---- verbs ----------------------------------------------------------------------------------
+
+  /** drbdadm connect [--discard-my-data]. */
+  connect(options: { discardMyData?: boolean } = {}): void {
+    this.ensureOpen();
+    this.discardMyData = options.discardMyData ?? false;
+    this.connectWanted = true;
+    if (this.state.connection === 'StandAlone') this.set('connection', 'Connecting');
+    this.ctl('connect');
+  }
+
+  /** drbdadm disconnect. */
+  disconnect(): void {
+    this.ensureOpen();
+    this.connectWanted = false;
+    this.ctl('disconnect');
+    if (this.state.connection !== 'Connected') this.set('connection', 'StandAlone');
+  }
+
+  /** drbdadm primary [--force]. */
+  async primary(options: { force?: boolean } = {}): Promise<void> {
+    this.ensureOpen();
+    if (this.state.role === 'Primary') return;
+    if (this.state.peerRole === 'Primary') throw new HakitError('DRBD_PEER_PRIMARY', 'the peer is Primary (allow-two-primaries is not supported)');
+    const connected = this.state.replication !== 'Off';
+    if (!this.options.disk) {
+      if (!connected || this.state.peerDisk !== 'UpToDate') throw new HakitError('DRBD_NO_UPTODATE_DISK', 'a diskless node needs a connected peer with an UpToDate disk');
+    } else if (this.state.disk !== 'UpToDate') {
+      if (!options.force) throw new HakitError('DRBD_NO_UPTODATE_DISK', `refusing to become Primary with a ${this.state.disk} disk (use --force)`, { disk: this.state.disk });
+      if (this.state.replication === 'SyncTarget') throw new HakitError('DRBD_SYNC_TARGET', 'refusing to become Primary while SyncTarget');
+    }
+    if (this.options.disk) {
+      const forced = this.state.disk !== 'UpToDate';
+      await this.persist((sb) => {
+        if (forced || sb.current === UUID_JUST_CREATED) {
+          sb.bitmap = 0n;
+          sb.history = [0n, 0n];
+          sb.current = newUuid();
+          sb.flags |= FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE;
+          sb.flags &= ~FLAG_OUTDATED;
+        } else if (!connected) {
+          if (sb.bitmap === 0n) sb.bitmap = sb.current;
+          else sb.history = [sb.current, sb.history[0]];
+          sb.current = newUuid();
+        }
+        sb.flags |= FLAG_PRIMARY_IND;
+        sb.primarySince = Date.now();
+      });
+      if (forced) {
+        this.set('disk', 'UpToDate');
+        // A forced primary is the authority now: a connected peer gets a full sync.
+        if (connected) { this.ctl('disconnect'); this.ctl('connect'); }
+      }
+    }
+    this.ctl('role', 1);
+    this.set('role', 'Primary');
+    if (this.state.replication !== 'Off') this.sendReport();
+  }
+
+  /** drbdadm secondary: waits for in-flight I/O, then demotes. */
+  async secondary(): Promise<void> {
+    this.ensureOpen();
+    if (this.state.role !== 'Primary') return;
+    if (this.suspended) throw new HakitError('DRBD_SUSPENDED', 'I/O is frozen (fencing): resume-io or reconnect first');
+    if (this.pending.size > 0) await this.flush();
+    this.ctl('role', 0);
+    this.ctl('clear-al');
+    await this.persist((sb) => { sb.flags &= ~FLAG_PRIMARY_IND; });
+    this.crashedPrimary = false;
+    this.set('role', 'Secondary');
+    if (this.state.replication !== 'Off') this.sendReport();
+  }
+
+  /** resume-io: the cluster manager has fenced the peer; a frozen Primary continues alone. */
+  async resumeIo(): Promise<void> {
+    this.ensureOpen();
+    if (!this.suspended) return;
+    this.suspended = false;
+    if (this.state.role === 'Primary' && this.options.disk) await this.newCurrentUuid();
+    this.ctl('resume');
+  }
+
+  /** drbdadm invalidate: this node's data is discarded and fully resynced from the peer. */
+  async invalidate(): Promise<void> {
+    this.ensureOpen();
+    if (!this.options.disk) throw new HakitError('DRBD_DISKLESS', 'invalidate needs a disk');
+    if (this.state.role === 'Primary') throw new HakitError('DRBD_PRIMARY', 'cannot invalidate a Primary');
+    await this.persist((sb) => { sb.flags &= ~(FLAG_CONSISTENT | FLAG_WAS_UP_TO_DATE); sb.current = UUID_JUST_CREATED; sb.bitmap = 0n; });
+    this.ctl('invalidate');
+    this.set('disk', 'Inconsistent');
+    this.reconnect();
+  }
+
+  /** drbdadm invalidate-remote: the peer's data is discarded and fully resynced from here. */
+  async invalidateRemote(): Promise<void> {
+    this.ensureOpen();
+    if (this.state.disk !== 'UpToDate') throw new HakitError('DRBD_NO_UPTODATE_DISK', 'invalidate-remote needs an UpToDate local disk');
+    if (this.state.replication === 'Off') throw new HakitError('DRBD_NOT_CONNECTED', 'invalidate-remote needs a connection');
+    await this.persist((sb) => {
+      if (sb.bitmap === 0n) sb.bitmap = sb.current;
+      else sb.history = [sb.current, sb.history[0]];
+      sb.current = newUuid();
+    });
+    this.ctl('invalidate');
+    this.reconnect();
+  }
+
+  private reconnect(): void {
+    if (this.state.replication === 'Off' && this.state.connection !== 'Connected') return;
+    this.ctl('disconnect');
+    this.ctl('connect');
+  }
+
+  /** drbdadm verify: resolves to the out-of-sync bytes found (they are marked for the next resync). */
+  verify(): Promise<number> {
+    this.ensureOpen();
+    if (this.state.replication !== 'Established') return Promise.reject(new HakitError('DRBD_NOT_CONNECTED', `verify needs an Established connection (replication is ${this.state.replication})`));
+    if (!this.options.net?.verifyAlg) return Promise.reject(new HakitError('DRBD_NO_VERIFY_ALG', 'verify needs net { verify-alg }'));
+    this.set('replication', 'VerifyS');
+    return new Promise((resolve, reject) => {
+      this.verifyWaiters.push({ resolve, reject });
+      this.ctl('verify');
+    });
+  }
+
+  setResyncRate(bytesPerSecond: number): void {
+    check.integer('bytesPerSecond', bytesPerSecond, 0);
+    this.ctl('rate', bytesPerSecond);
+  }
+
+  // ---- I/O ------------------------------------------------------------------------------------
+
+  /** Engine control that is a no-op once closed (late promise continuations). */
+  private ctl(name: string, value?: number, data?: Uint8Array): void {
+    if (!this.closed) this.engine.control(name, value, data);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new HakitError('DRBD_CLOSED', 'the volume is closed');
+  }
+
+  private checkIo(offset: number, length: number): void {
+    this.ensureOpen();
+    check.integer('offset', offset, 0);
+    check.integer('length', length, 1);
+    if (offset % 512 !== 0 || length % 512 !== 0) throw new ArgumentError('offset and length must be multiples of 512', { offset, length });
+    if (offset + length > this.size) throw new ArgumentError(`range [${offset}, ${offset + length}) is beyond the volume (${this.size} bytes)`, { offset, length, size: this.size });
+    if (this.state.role !== 'Primary') throw new HakitError('DRBD_NOT_PRIMARY', `I/O needs the Primary role (this node is ${this.state.role})`);
+  }
+
+  private async slot(bytes: number): Promise<void> {
+    const limit = Math.max(4 * MAX_IO, (this.options.net?.maxBuffers ?? 8 << 20) * 2);
+    while (this.inFlightBytes > 0 && this.inFlightBytes + bytes > limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.inFlightBytes += bytes;
+  }
+
+  private release(bytes: number): void {
+    this.inFlightBytes -= bytes;
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private async request(op: number, offset: number, length: number, data: Uint8Array | undefined, what: string): Promise<Buffer> {
+    const cost = op === OP_WRITE || op === OP_READ ? length : 0;
+    await this.slot(cost);
+    try {
+      this.ensureOpen();
+      const id = this.nextId++;
+      const promise = new Promise<Buffer>((resolve, reject) => this.pending.set(id, { resolve, reject, what }));
+      this.engine.submit(op, id, offset, length, data);
+      return await promise;
+    } finally {
+      this.release(cost);
+    }
+  }
+
+  /** Writes `data` at `offset`; resolves when the write is complete as the protocol defines. */
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    check.bytes('data', data);
+    this.checkIo(offset, data.length);
+    const parts: Promise<Buffer>[] = [];
+    for (let at = 0; at < data.length; at += MAX_IO) {
+      const chunk = data.subarray(at, Math.min(data.length, at + MAX_IO));
+      parts.push(this.request(OP_WRITE, offset + at, chunk.length, chunk, `write at ${offset + at}`));
+    }
+    await Promise.all(parts);
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.checkIo(offset, length);
+    const parts: Promise<Buffer>[] = [];
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.request(OP_READ, offset + at, Math.min(MAX_IO, length - at), undefined, `read at ${offset + at}`));
+    return Buffer.concat(await Promise.all(parts));
+  }
+
+  /** Discards a range (reads back as zeros), replicated like a write. */
+  async trim(offset: number, length: number): Promise<void> {
+    this.checkIo(offset, length);
+    const parts: Promise<Buffer>[] = [];
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at), undefined, `trim at ${offset + at}`));
+    await Promise.all(parts);
+  }
+
+  /** Everything written before is on stable storage locally and, when connected, on the peer. */
+  async flush(): Promise<void> {
+    this.ensureOpen();
+    await this.request(OP_FLUSH, 0, 0, undefined, 'flush');
+  }
+
+  /** drbdadm down: demote, disconnect, stop the data path; the meta-data is left clean. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.state.role === 'Primary') {
+      try { await this.secondary(); } catch (error) { this.log.warn('demote on close failed', { error }); }
+    }
+    this.closed = true;
+    this.connectWanted = false;
+    this.engine.close();
+    for (const [, request] of this.pending) request.reject(new HakitError('DRBD_CLOSED', 'the volume was closed'));
+    this.pending.clear();
+    await this.metaChain.catch(() => undefined);
+    this.set('connection', 'StandAlone');
+    this.emit('close');
+  }
+}
+
+function digestAlg(name: string | undefined): string {
+  if (!name) return '';
+  const n = name.toLowerCase();
+  if (n === 'crc32c') return 'crc32c';
+  if (n === 'sha256' || n === 'sha-256') return 'sha256';
+  throw new ArgumentError(`unsupported digest algorithm '${name}' (crc32c or sha256)`, { alg: name });
+}
+
+function validate(o: VolumeOptions): void {
+  check.string('resource', o.resource);
+  check.string('node', o.node);
+  check.string('peer', o.peer);
+  if (o.node === o.peer) throw new ArgumentError('node and peer must have different names');
+  if (o.disk !== null) check.string('disk', o.disk);
+  for (const [name, a] of [['address', o.address], ['peerAddress', o.peerAddress]] as const) {
+    if (!a || typeof a !== 'object') throw new ArgumentError(`${name} must be { host, port }`);
+    check.string(`${name}.host`, a.host);
+    check.integer(`${name}.port`, a.port, 0, 65535);
+  }
+  const net = o.net ?? {};
+  if (net.protocol !== undefined) check.oneOf('protocol', net.protocol, ['A', 'B', 'C']);
+  if (net.cramHmacAlg !== undefined) {
+    const alg = net.cramHmacAlg.toLowerCase();
+    if (alg !== 'sha256' && alg !== 'hmac(sha256)') throw new ArgumentError(`cram-hmac-alg '${net.cramHmacAlg}' is not supported (sha256)`);
+    if (!net.sharedSecret) throw new ArgumentError('cram-hmac-alg needs a shared-secret');
+  }
+  if (net.dataIntegrityAlg !== undefined && net.dataIntegrityAlg.toLowerCase() !== 'crc32c') throw new ArgumentError(`data-integrity-alg '${net.dataIntegrityAlg}' is not supported (crc32c)`);
+  digestAlg(net.csumsAlg);
+  digestAlg(net.verifyAlg);
+  for (const key of ['pingInt', 'pingTimeout', 'timeout', 'connectInt', 'koCount'] as const) if (net[key] !== undefined) check.number(key, net[key]);
+}
