@@ -1,0 +1,3 @@
+/** GlusterFS from Node: DHT hashing and layouts (exact with libglusterfs), and the gluster CLI. */
+export * from './hash';
+export * from './layout';
