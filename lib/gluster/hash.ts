@@ -102,13 +102,16 @@ export function dmHash(bytes: FileName): number {
   return dhtHash(bytes, { raw: true });
 }
 
-/** The part of the name DHT hashes: `.report.txt.Fd5c6b` → `report.txt`. */
-export function mungeName(name: FileName, options?: HashOptions): string {
+/** The part of the name DHT hashes: `.report.txt.Fd5c6b` → `report.txt` (bytes in, bytes out). */
+export function mungeName(name: string, options?: HashOptions): string;
+export function mungeName(name: Uint8Array, options?: HashOptions): Buffer;
+export function mungeName(name: FileName, options?: HashOptions): string | Buffer {
   const [rsync, extra] = regexArgs(options);
   const bytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : Buffer.from(check.bytes('name', name));
   if (bytes.length === 0 || bytes.includes(0)) throw new ArgumentError('name must be non-empty without NUL bytes', { argument: 'name' });
   const [begin, end] = callNative(() => gluster().munge(bytes, rsync, extra));
-  return bytes.subarray(begin, end).toString('utf8');
+  const kept = bytes.subarray(begin, end);
+  return typeof name === 'string' ? kept.toString('utf8') : kept;
 }
 
 /** Hashes and places names on layout ranges (dht_layout_search: first range in order). */
