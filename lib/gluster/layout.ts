@@ -9,6 +9,7 @@
  */
 import { ArgumentError, HakitError, check } from '../errors';
 import { type FileName, type HashOptions, dhtHash, placeNames } from './hash';
+import { nativeModule } from '../native';
 
 export const DHT_XATTR = 'trusted.glusterfs.dht';
 /** Layout types stored in the xattr's second word. */
@@ -140,6 +141,7 @@ export interface NewLayoutOptions {
   weighted?: boolean;
   /** cluster.subvols-per-directory: spread the directory over at most this many subvolumes. */
   spreadCount?: number;
+  /** Commit hash to stamp (default: 1 for "/", 0 below it, as a fresh volume has). */
   commitHash?: number;
   /** cluster.randomize-hash-range-by-gfid: the first range goes by the gfid, not the path. */
   gfid?: string;
@@ -242,7 +244,8 @@ export function newDirectoryLayout(path: string, subvolumes: ReadonlyArray<strin
   check.string('path', path);
   const list = normalizeSubvolumes(subvolumes).sort(byName);
   assignRanges(path, list, options);
-  const commitHash = options.commitHash === undefined ? 1 : check.integer('commitHash', options.commitHash, 0, 0xffffffff);
+  // Measured on glusterfs 10.3: a new volume's root gets commit hash 1, a mkdir'ed directory 0.
+  const commitHash = options.commitHash === undefined ? (path === '/' ? 1 : 0) : check.integer('commitHash', options.commitHash, 0, 0xffffffff);
   return toLayout(list, commitHash);
 }
 
@@ -367,4 +370,26 @@ export function planRebalance(files: ReadonlyArray<FileName | FileEntry>, before
     }
   });
   return { moves, movedFiles: moves.length, movedBytes, totalFiles: entries.length, totalBytes, perSubvolume };
+}
+
+/**
+ * Reads a directory's layout from the bricks themselves (run on the brick host, as root:
+ * trusted.* xattrs need CAP_SYS_ADMIN). `bricks` maps each subvolume to one of its brick
+ * directories; `dir` is the path inside the volume.
+ */
+export function readLayoutFromBricks(bricks: Record<string, string>, dir = '/'): Layout {
+  const getXattr = nativeModule<{ getXattr(path: string, name: string): Buffer | null }>('glusterXattr').getXattr;
+  const entries: LayoutEntry[] = [];
+  for (const [subvolume, brick] of Object.entries(bricks)) {
+    const target = `${brick.replace(/\/+$/, '')}/${dir.replace(/^\/+/, '')}`;
+    let value: Buffer | null;
+    try {
+      value = getXattr(target, DHT_XATTR);
+    } catch (error) {
+      throw new HakitError('GLUSTER_XATTR', (error as Error).message, { path: target, errno: (error as { errno?: number }).errno });
+    }
+    // No xattr: the directory exists there without a range (e.g. a brick just added).
+    entries.push({ subvolume, ...(value ? decodeLayoutXattr(value) : { commitHash: 0, type: 0, start: 0, stop: 0 }) });
+  }
+  return { entries };
 }
