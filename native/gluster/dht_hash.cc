@@ -39,6 +39,62 @@ locale_t CLocale() {
   return c_locale;
 }
 
+// glibc's regcomp copies a sub-tree for every '+' and for every count of a {n,m} bound, and
+// nested copies multiply, so a short pattern can need gigabytes. DHT's regexes are short name
+// patterns: refuse long ones, stacked quantifiers, and a duplication product (as if all were
+// nested) above 4096.
+bool TooComplex(const std::string& pattern, std::string* error) {
+  constexpr size_t kMaxLength = 256;
+  constexpr double kMaxCopies = 4096;
+  auto fail = [error](const char* why) {
+    if (error) *error = why;
+    return true;
+  };
+  if (pattern.size() > kMaxLength) return fail("pattern longer than 256 bytes");
+  double copies = 1;
+  bool after_quantifier = false;
+  for (size_t i = 0; i < pattern.size(); i++) {
+    char c = pattern[i];
+    if (c == '\\') {
+      i++;
+      after_quantifier = false;
+      continue;
+    }
+    if (c == '[') {
+      // A bracket expression: a ']' right after '[' or '[^' is literal.
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') j++;
+      if (j < pattern.size() && pattern[j] == ']') j++;
+      while (j < pattern.size() && pattern[j] != ']') j++;
+      i = j;
+      after_quantifier = false;
+      continue;
+    }
+    bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+    if (c == '+') copies *= 2;
+    if (c == '{') {
+      long bound = 0;
+      long largest = 0;
+      size_t j = i + 1;
+      for (; j < pattern.size() && pattern[j] != '}'; j++) {
+        if (pattern[j] >= '0' && pattern[j] <= '9') {
+          bound = bound * 10 + (pattern[j] - '0');
+          if (bound > 100000) break;
+          if (bound > largest) largest = bound;
+        } else {
+          bound = 0;
+        }
+      }
+      copies *= static_cast<double>(largest + 1);
+      i = j;
+    }
+    if (quantifier && after_quantifier) return fail("stacked repetition operators");
+    if (copies > kMaxCopies) return fail("too many repetitions for a name pattern");
+    after_quantifier = quantifier;
+  }
+  return false;
+}
+
 }  // namespace
 
 uint32_t DmHash(const uint8_t* data, size_t length) {
@@ -86,6 +142,7 @@ bool CompiledRegex::Compile(const std::string& pattern, std::string* error) {
     valid_ = false;
   }
   if (pattern.empty() || pattern == "none") return true;
+  if (TooComplex(pattern, error)) return false;
   // Byte semantics regardless of the host's locale: the C locale, like a daemon that never
   // called setlocale().
   locale_t previous = uselocale(CLocale());
