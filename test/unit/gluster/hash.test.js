@@ -68,7 +68,7 @@ test('bad arguments and regexes are typed errors', (t) => {
   t.is(error.code, 'ERR_INVALID_ARG');
   t.regex(error.message, /invalid hash regex/);
   // Patterns whose compiled form would explode in glibc's regcomp are refused, not run.
-  for (const bomb of ['^(.*++)$', '((a{60}){60})', '(((a+)+)+)+'.repeat(4), 'a'.repeat(300)]) {
+  for (const bomb of ['^(.*++)$', '((a{60}){60}){8}', '(((a+)+)+)+'.repeat(4), 'a'.repeat(300)]) {
     t.is(t.throws(() => gluster.hashNames(['a'], { extraHashRegex: bomb })).code, 'ERR_INVALID_ARG', bomb);
   }
   t.is(gluster.mungeName('x.tmp', { extraHashRegex: '^([a-z]{1,8})\\.tmp$' }), 'x');
