@@ -4,18 +4,12 @@
  * shadow buckets, rules with class takes, choose_args). Weights print as printf("%.3f") of a
  * float, with C's round-half-even on exact ties.
  */
+import { cFixed } from './format';
 import { algName, ALG, type CrushMap, legacyTunables, OP, RULE_TYPE, sortedKeys } from './types';
 
 /** printf("%.3f", (float)v / (float)0x10000) for an int v. */
 export function fixedPoint(v: number): string {
-  const x = Math.fround(v | 0) / 65536;
-  const scaled = x * 1000; // exact: x has at most 24 significant bits
-  const floor = Math.floor(scaled);
-  let n = Math.round(scaled);
-  if (scaled - floor === 0.5) n = floor % 2 === 0 ? floor : floor + 1; // C rounds ties to even
-  const neg = n < 0 || (n === 0 && x < 0);
-  const abs = Math.abs(n);
-  return `${neg ? '-' : ''}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
+  return cFixed(Math.fround(v | 0) / 65536, 3);
 }
 
 const VALID_NAME = /^[A-Za-z0-9_.-]+$/;

@@ -19,7 +19,7 @@ namespace hakit::crush {
 namespace {
 
 // Input modes for a batch: how x (or a PG seed) becomes the value handed to crush_do_rule.
-enum XMode { kRaw = 0, kPoolHash = 1, kPgSeed = 2 };
+enum XMode { kRaw = 0, kPoolHash = 1, kPgSeed = 2, kPgSeedLegacy = 3 };
 
 struct Batch {
   int rule, numrep, mode, pool;
@@ -34,6 +34,8 @@ struct Batch {
   int32_t* lens;
 };
 
+constexpr int64_t kNoChooseArgs = -9007199254740991;  // Number.MIN_SAFE_INTEGER
+
 inline uint32_t StableMod(uint32_t x, uint32_t b, uint32_t bmask) { return (x & bmask) < b ? (x & bmask) : (x & (bmask >> 1)); }
 
 void RunSlice(const Map& map, const Batch& b, size_t begin, size_t end) {
@@ -43,6 +45,7 @@ void RunSlice(const Map& map, const Batch& b, size_t begin, size_t end) {
     int32_t input = x;
     if (b.mode == kPoolHash) input = int32_t(Hash2(uint32_t(x), uint32_t(b.pool)));
     else if (b.mode == kPgSeed) input = int32_t(Hash2(StableMod(uint32_t(x), b.pgp_num, b.pgp_mask), uint32_t(b.pool)));
+    else if (b.mode == kPgSeedLegacy) input = int32_t(StableMod(uint32_t(x), b.pgp_num, b.pgp_mask) + uint32_t(b.pool));
     int32_t* out = b.out + i * size_t(b.numrep);
     int n = mapper.DoRule(b.rule, input, out, b.numrep, b.weights, b.weight_max, b.choose_args);
     for (int k = n; k < b.numrep; k++) out[k] = kItemNone;
@@ -114,7 +117,8 @@ class CrushMapHandle : public Napi::ObjectWrap<CrushMapHandle> {
     return o;
   }
 
-  // map(rule, numrep, mode, pool, x0, xs|null, count, pgpNum, weights|null, chooseArgs(-2 none), out, lens, threads)
+  // map(rule, numrep, mode, pool, x0, xs|null, count, pgpNum, weights|null, chooseArgs, out, lens, threads);
+  // chooseArgs is an index (falling back to the compat set -1) or kNoChooseArgs.
   Napi::Value MapBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Map& map = Live(env);
@@ -122,7 +126,7 @@ class CrushMapHandle : public Napi::ObjectWrap<CrushMapHandle> {
     Batch b{};
     b.rule = int(ArgInt(info, 0, 0, INT32_MAX));
     b.numrep = int(ArgInt(info, 1, 1, 1024));
-    b.mode = int(ArgInt(info, 2, 0, 2));
+    b.mode = int(ArgInt(info, 2, 0, 3));
     b.pool = int(ArgInt(info, 3, INT32_MIN, INT32_MAX));
     b.x0 = ArgInt(info, 4, INT32_MIN, UINT32_MAX);
     b.count = size_t(ArgInt(info, 6, 0, int64_t(1) << 40));
@@ -151,7 +155,7 @@ class CrushMapHandle : public Napi::ObjectWrap<CrushMapHandle> {
       b.weight_max = map.max_devices;
     }
     int64_t ca = ArgInt(info, 9, INT64_MIN / 2, INT64_MAX / 2);
-    b.choose_args = ca == -2 ? nullptr : map.ChooseArgsFor(ca);
+    b.choose_args = ca == kNoChooseArgs ? nullptr : map.ChooseArgsFor(ca);
     if (!info[10].IsTypedArray() || info[10].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         !info[11].IsTypedArray() || info[11].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       ThrowTyped(env, "ERR_NATIVE_ARGS", "out and lens must be Int32Arrays");
