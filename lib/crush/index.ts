@@ -16,6 +16,7 @@ export type { TestOptions } from './tester';
 export { PoolPlacement, strHash, stableMod, pgMask, objectHash, objectToPg, pgToPps, formatPgid, findRule } from './placement';
 export type { Pool, OsdState, PgMapping } from './placement';
 export { testMapObject, testMapPg, testMapPgs } from './osdmaptool';
+export { cG as formatG, cFixed as formatFixed } from './format';
 export { utilization, compareMaps, comparePools } from './analysis';
 export type { UtilizationReport, MovementReport } from './analysis';
 export { exampleMapText, exampleMapDescription } from './example';
