@@ -8,4 +8,5 @@ export { createLogger, silentLogger } from './log';
 export type { Logger, LogLevel, LoggerOptions } from './log';
 export { buildInfo } from './native';
 export type { BuildInfo } from './native';
+export * as crush from './crush';
 export * as gluster from './gluster';

@@ -11,6 +11,8 @@ type Loader = () => Promise<Command>;
 // Add a capability's command here: name -> lazy module (require keeps it CommonJS and lazy).
 const commands: Record<string, Loader> = {
   version: async () => (require('./version') as typeof import('./version')).default,
+  crush: async () => (require('./crush') as typeof import('./crush')).default,
+  osdmap: async () => (require('./osdmap') as typeof import('./osdmap')).default,
 };
 
 export function commandNames(): string[] {
