@@ -9,4 +9,5 @@ export type { Logger, LogLevel, LoggerOptions } from './log';
 export { buildInfo } from './native';
 export type { BuildInfo } from './native';
 export * as crush from './crush';
+export * as ceph from './ceph';
 export * as gluster from './gluster';
