@@ -37,7 +37,11 @@ test('every PG equals `ceph pg map`, including the upmapped one', (t) => {
 });
 
 test('pg_upmap_items replace the named OSD in place when the target is in and not already used', (t) => {
-  const withIn = (d) => (d.osds.find((o) => o.osd === 1).weight = 1);
+  // osd.1 back in and no primary affinity, so up is the upmapped CRUSH result itself.
+  const withIn = (d) => {
+    d.osds.find((o) => o.osd === 1).weight = 1;
+    d.osds.find((o) => o.osd === 0).primary_affinity = 1;
+  };
   const base = placement(withIn);
   const changed = [];
   const p = placement((d) => {
