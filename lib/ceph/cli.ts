@@ -210,6 +210,16 @@ export class Ceph {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  /** The binary OSD map (`ceph osd getmap`), e.g. for osdmaptool. */
+  async getOsdMap(epoch?: number): Promise<Buffer> {
+    const dir = mkdtempSync(join(tmpdir(), 'hakit-osdmap-'));
+    try {
+      await this.raw(['osd', 'getmap', ...(epoch === undefined ? [] : [String(check.integer('epoch', epoch, 1))]), '-o', join(dir, 'map')]);
+      return readFileSync(join(dir, 'map'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   async osdMap(pool: string, object: string, namespace?: string): Promise<ObjectMapping> {
     const args = ['osd', 'map', checkName('pool', pool), check.string('object', object)];
     if (namespace) args.push(check.string('namespace', namespace));
