@@ -147,3 +147,21 @@ async function stopCluster(cluster) {
 }
 
 module.exports = { available, startCluster, stopCluster, killDaemon };
+
+/** Runs monitor commands through one librados session (python3-rados); returns their results. */
+function monCommands(cluster, commands) {
+  const out = execFileSync('/usr/bin/python3', [path.join(__dirname, 'mon_commands.py')], {
+    input: JSON.stringify({ conf: cluster.conf, keyring: path.join(cluster.dir, 'client.admin.keyring'), commands }),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 120000,
+  });
+  return JSON.parse(out);
+}
+
+function radosAvailable() {
+  return spawnSync('/usr/bin/python3', ['-c', 'import rados'], { stdio: 'ignore' }).status === 0;
+}
+
+module.exports.monCommands = monCommands;
+module.exports.radosAvailable = radosAvailable;
