@@ -2,3 +2,4 @@
 export * from './keyring';
 export * from './cli';
 export * from './placement';
+export * from './autoscale';
