@@ -11,7 +11,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { needs, requires } = require('../../helpers/env');
 const lab = require('../../labs/ceph/cluster');
-const { ceph } = require('../../..');
+const { ceph, crush } = require('../../..');
 
 const reqs = [
   requires.root,
@@ -90,7 +90,7 @@ needs(test, reqs)('pools through hakit; local placement equals ceph osd map and 
     const placement = new ceph.ClusterPlacement(dump, await c.getCrushMap());
     const osdmap = await c.getOsdMap(dump.epoch);
     try {
-      for (const pool of ['rep', 'ecp']) {
+      for (const pool of [...placement.pools.values()].map((p) => p.name)) {
         const view = placement.pool(pool);
         const expected = osdmaptoolDump(osdmap, view.id);
         if (dump.pg_temp && dump.pg_temp.length) sawPgTemp = true;
@@ -126,7 +126,34 @@ needs(test, reqs)('pools through hakit; local placement equals ceph osd map and 
     }
   }
 
-  const initial = await compare('initial');
+  await compare('initial');
+
+  // CRUSH management through hakit: a new host bucket, an OSD moved under it and reweighted, a
+  // device class, replicated and EC rules; the map the cluster ends with must decode with
+  // hakit's crush codec and placement on the new rules must still equal the cluster's.
+  await c.crushAddBucket('h2', 'host');
+  await c.crushMove('h2', { root: 'default' });
+  await c.crushSetOsd(2, 0.0004, { host: 'h2', root: 'default' });
+  await c.crushReweight('osd.1', 0.0003);
+  await c.removeDeviceClass([2]);
+  await c.setDeviceClass('ssd', [2]);
+  await c.ruleCreateReplicated('hddonly', 'default', 'osd', 'hdd');
+  await c.ecProfileSet('k2m1ssd', { k: 2, m: 1, failureDomain: 'osd', deviceClass: 'hdd' });
+  await c.ruleCreateErasure('ecrule', 'k2m1ssd');
+  await c.crushAddBucket('empty', 'host');
+  await c.crushRemove('empty');
+  await c.poolCreate('hddpool', { pgNum: 16, pgpNum: 16, rule: 'hddonly', size: 2 });
+  t.true((await c.ruleList()).includes('ecrule'));
+  const map = crush.parseMap(await c.getCrushMap());
+  const idOf = (name) => [...map.names].find(([, n]) => n === name)?.[0];
+  const h2 = map.buckets[-1 - idOf('h2')];
+  t.deepEqual(h2.items, [2]);
+  t.is(idOf('empty'), undefined);
+  t.true([...map.classNames.values()].includes('ssd'));
+  t.truthy(idOf('default~hdd'), 'the hdd shadow tree exists');
+  t.truthy([...map.ruleNames.values()].includes('hddonly'));
+  const initial = await compare('crush edited');
+  t.false(initial.pgs('hddpool').some((p) => p.up.includes(2)), 'the hdd rule never picks the ssd OSD');
   // An upmap item moving one copy of a PG to the OSD CRUSH did not pick, and a primary affinity.
   const pg = initial.pgs('rep').find((p) => p.up.length === 2);
   const spare = cluster.osdIds.find((o) => !pg.up.includes(o));
@@ -144,6 +171,6 @@ needs(test, reqs)('pools through hakit; local placement equals ceph osd map and 
   await c.osdDown(2);
   const down = await compare('osd.2 down');
   t.true(down.pgs('ecp').some((p) => p.up.includes(NONE)));
-  t.true(checkedObjects >= 1200 && checkedPgs >= 192);
+  t.true(checkedObjects >= 1500 && checkedPgs >= 240);
   t.log(`checked ${checkedObjects} objects and ${checkedPgs} PGs; pg_temp seen: ${sawPgTemp}`);
 });
