@@ -13,6 +13,8 @@ const commands: Record<string, Loader> = {
   version: async () => (require('./version') as typeof import('./version')).default,
   crush: async () => (require('./crush') as typeof import('./crush')).default,
   osdmap: async () => (require('./osdmap') as typeof import('./osdmap')).default,
+  gluster: async () => (require('./gluster') as typeof import('./gluster')).default,
+  ceph: async () => (require('./ceph') as typeof import('./ceph')).default,
 };
 
 export function commandNames(): string[] {

@@ -171,6 +171,13 @@ needs(test, reqs)('pools through hakit; local placement equals ceph osd map and 
   await c.osdDown(2);
   const down = await compare('osd.2 down');
   t.true(down.pgs('ecp').some((p) => p.up.includes(NONE)));
+  // The `hakit ceph map` command answers like `ceph osd map` (JSON lines), from the same cluster.
+  await settle();
+  const cli = execFileSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'bin', 'hakit.js'), 'ceph', 'map', '-c', cluster.conf, '-k', path.join(cluster.dir, 'client.admin.keyring'), '--json', 'ecp', ...objects.slice(0, 20)], { encoding: 'utf8' });
+  const lines = cli.trim().split('\n').map((l) => JSON.parse(l));
+  t.is(lines.length, 20);
+  const answers = lab.monCommands(cluster, objects.slice(0, 20).map((object) => ({ prefix: 'osd map', pool: 'ecp', object, format: 'json' })));
+  if (answers.every((a) => a.out.epoch === lines[0].epoch)) t.deepEqual(lines, answers.map((a) => a.out));
   t.true(checkedObjects >= 1500 && checkedPgs >= 240);
   t.log(`checked ${checkedObjects} objects and ${checkedPgs} PGs; pg_temp seen: ${sawPgTemp}`);
 });
