@@ -58,27 +58,29 @@ export interface PackedNames {
 /** Packs names into one buffer + offsets; rejects empty names and NUL bytes. */
 export function packNames(names: readonly FileName[] | Iterable<FileName>): PackedNames {
   const list = Array.isArray(names) ? (names as FileName[]) : Array.from(names);
-  const parts: Uint8Array[] = new Array(list.length);
+  const offsets = new Uint32Array(list.length + 1);
   let total = 0;
   for (let i = 0; i < list.length; i++) {
     const name = list[i];
-    let bytes: Uint8Array;
-    if (typeof name === 'string') bytes = Buffer.from(name, 'utf8');
-    else if (name instanceof Uint8Array) bytes = name;
-    else throw new ArgumentError(`names[${i}] must be a string or Uint8Array`, { argument: 'names', index: i });
-    if (bytes.length === 0) throw new ArgumentError(`names[${i}] is empty`, { argument: 'names', index: i });
-    if (bytes.includes(0)) throw new ArgumentError(`names[${i}] contains a NUL byte`, { argument: 'names', index: i });
-    parts[i] = bytes;
-    total += bytes.length;
+    let length: number;
+    if (typeof name === 'string') {
+      if (name.includes('\0')) throw new ArgumentError(`names[${i}] contains a NUL byte`, { argument: 'names', index: i });
+      length = Buffer.byteLength(name, 'utf8');
+    } else if (name instanceof Uint8Array) {
+      if (name.includes(0)) throw new ArgumentError(`names[${i}] contains a NUL byte`, { argument: 'names', index: i });
+      length = name.length;
+    } else throw new ArgumentError(`names[${i}] must be a string or Uint8Array`, { argument: 'names', index: i });
+    if (length === 0) throw new ArgumentError(`names[${i}] is empty`, { argument: 'names', index: i });
+    total += length;
+    if (total > 0xffffffff) throw new ArgumentError('names exceed 4 GiB in total', { argument: 'names' });
+    offsets[i + 1] = total;
   }
-  if (total > 0xffffffff) throw new ArgumentError('names exceed 4 GiB in total', { argument: 'names' });
+  // One buffer for the whole batch: no per-name allocation.
   const bytes = Buffer.allocUnsafe(total);
-  const offsets = new Uint32Array(list.length + 1);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    bytes.set(parts[i]!, at);
-    at += parts[i]!.length;
-    offsets[i + 1] = at;
+  for (let i = 0; i < list.length; i++) {
+    const name = list[i]!;
+    if (typeof name === 'string') bytes.write(name, offsets[i]!, 'utf8');
+    else bytes.set(name, offsets[i]!);
   }
   return { bytes, offsets, count: list.length };
 }

@@ -28,6 +28,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view kept = munger.Munge(name.c_str(), length);
     if (kept.data() < name.data() || kept.data() + kept.size() > name.data() + length) __builtin_trap();
     sink = munger.Hash(name.c_str(), name.size());
+    // The default-regex fast path must agree with glibc's regexec on every input.
+    if (mode == 0) {
+      hakit::gluster::NameMunger slow;
+      slow.Configure(nullptr, nullptr, &error);
+      slow.set_fast_path(false);
+      std::string_view a = munger.Munge(name.c_str(), length);
+      std::string_view b = slow.Munge(name.c_str(), length);
+      if (a.data() != b.data() || a.size() != b.size()) __builtin_trap();
+    }
   }
   (void)sink;
   return 0;

@@ -171,17 +171,31 @@ bool CompiledRegex::FirstGroup(const char* name, size_t* begin, size_t* end) con
   return *end >= *begin;
 }
 
+bool MatchDefaultRsync(const char* name, size_t length, size_t* begin, size_t* end) {
+  if (length < 4 || name[0] != '.') return false;
+  const void* last = memrchr(name, '.', length);
+  size_t dot = static_cast<size_t>(static_cast<const char*>(last) - name);
+  // (.+) needs at least one byte before the last dot, [^.]+ at least one after it.
+  if (dot < 2 || dot + 1 >= length) return false;
+  *begin = 1;
+  *end = dot;
+  return true;
+}
+
 bool NameMunger::Configure(const char* rsync_pattern, const char* extra_pattern, std::string* error) {
-  if (!rsync_.Compile(rsync_pattern ? rsync_pattern : kRsyncRegex, error)) return false;
+  const char* rsync = rsync_pattern ? rsync_pattern : kRsyncRegex;
+  if (!rsync_.Compile(rsync, error)) return false;
+  default_rsync_ = std::strcmp(rsync, kRsyncRegex) == 0;
+  fast_default_ = default_rsync_;
   return extra_.Compile(extra_pattern ? extra_pattern : "none", error);
 }
 
 std::string_view NameMunger::Munge(const char* name, size_t length) const {
   size_t begin = 0;
   size_t end = 0;
-  if (extra_.FirstGroup(name, &begin, &end) || rsync_.FirstGroup(name, &begin, &end)) {
-    if (end <= length) return std::string_view(name + begin, end - begin);
-  }
+  bool matched = extra_.FirstGroup(name, &begin, &end);
+  if (!matched) matched = fast_default_ ? MatchDefaultRsync(name, length, &begin, &end) : rsync_.FirstGroup(name, &begin, &end);
+  if (matched && end <= length) return std::string_view(name + begin, end - begin);
   return std::string_view(name, length);
 }
 

@@ -47,10 +47,20 @@ class NameMunger {
   // name must be NUL-terminated at name[length]. Returns the part of name that DHT hashes.
   std::string_view Munge(const char* name, size_t length) const;
   uint32_t Hash(const char* name, size_t length) const;
+  // Whether any regex is configured (else names hash as they are).
+  bool active() const { return rsync_.valid() || extra_.valid(); }
+  // Forces regexec even for the default rsync pattern (the fuzzer compares both paths).
+  void set_fast_path(bool enabled) { fast_default_ = enabled && default_rsync_; }
 
  private:
   CompiledRegex rsync_;
   CompiledRegex extra_;
+  bool default_rsync_ = false;
+  bool fast_default_ = false;
 };
+
+// The default rsync regex ^\.(.+)\.[^.]+$ without regexec: a leading '.', a last '.' after at
+// least one more byte, and at least one byte after it; the group is what lies between.
+bool MatchDefaultRsync(const char* name, size_t length, size_t* begin, size_t* end);
 
 }  // namespace hakit::gluster

@@ -2,6 +2,7 @@
 // packed into one byte buffer with an offsets table.
 #include <napi.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -63,10 +64,18 @@ void HashOrPlace(const Napi::CallbackInfo& info, bool place) {
   ConfigureMunger(info, arg, &munger);
 
   std::string scratch;
+  const bool munging = munger.active();
   for (size_t i = 0; i < count; i++) {
-    // regexec needs a NUL-terminated copy of each name.
-    scratch.assign(reinterpret_cast<const char*>(bytes.data) + off[i], off[i + 1] - off[i]);
-    uint32_t hash = munger.Hash(scratch.c_str(), scratch.size());
+    const char* name = reinterpret_cast<const char*>(bytes.data) + off[i];
+    size_t length = off[i + 1] - off[i];
+    uint32_t hash;
+    if (munging) {
+      // regexec needs a NUL-terminated copy of each name.
+      scratch.assign(name, length);
+      hash = munger.Hash(scratch.c_str(), scratch.size());
+    } else {
+      hash = hakit::gluster::DmHash(reinterpret_cast<const uint8_t*>(name), strnlen(name, length));
+    }
     hash_out[i] = hash;
     if (place) {
       int32_t found = -1;
