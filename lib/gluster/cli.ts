@@ -74,6 +74,8 @@ export interface GlusterOptions {
   glusterdSocket?: string;
   env?: NodeJS.ProcessEnv;
   runner?: Runner;
+  /** Attempts when glusterd answers "another transaction is in progress" (default 6). */
+  busyRetries?: number;
 }
 
 export interface Brick {
@@ -340,8 +342,10 @@ export class Gluster {
   private readonly runner: Runner;
   private readonly prefix: string[];
   private readonly env?: NodeJS.ProcessEnv;
+  private readonly busyRetries: number;
 
   constructor(options: GlusterOptions = {}) {
+    this.busyRetries = options.busyRetries === undefined ? 6 : check.integer('busyRetries', options.busyRetries, 1, 100);
     this.binary = options.binary === undefined ? 'gluster' : check.string('binary', options.binary);
     this.timeoutMs = options.timeoutMs === undefined ? 120_000 : check.integer('timeoutMs', options.timeoutMs, 1);
     this.runner = options.runner ?? spawnRunner;
@@ -351,8 +355,24 @@ export class Gluster {
     if (options.glusterdSocket !== undefined) this.prefix.push(`--glusterd-sock=${check.string('glusterdSocket', options.glusterdSocket)}`);
   }
 
-  /** Runs `gluster ARGS --xml` and returns the checked <cliOutput> root. */
+  /**
+   * Runs `gluster ARGS --xml` and returns the checked <cliOutput> root. glusterd refuses work
+   * while another transaction holds its cluster lock (a rebalance status poll, a peer's
+   * command); those refusals are retried a few times before they are reported.
+   */
   async run(args: readonly string[]): Promise<XmlElement> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(args);
+      } catch (error) {
+        const busy = error instanceof GlusterCommandError && (error.code === 'GLUSTER_BUSY' || /Another transaction is in progress|Locking failed|locked/i.test(error.message));
+        if (!busy || attempt >= this.busyRetries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  }
+
+  private async runOnce(args: readonly string[]): Promise<XmlElement> {
     const argv = [...this.prefix, ...args, '--xml'];
     let result: RunResult;
     try {

@@ -174,3 +174,12 @@ test('XML reader survives every truncation of a real document with a typed error
     t.fail(`truncated at ${cut} parsed`);
   }
 });
+
+test('"another transaction is in progress" is retried, then reported as GLUSTER_BUSY', async (t) => {
+  const busy = '<cliOutput><opRet>-1</opRet><opErrno>30802</opErrno><opErrstr>Another transaction is in progress for v0. Please try again after some time.</opErrstr></cliOutput>';
+  const { cli, calls } = fake([busy, busy, fixture('cli/rebal.xml')]);
+  t.true((await cli.rebalanceStatus('hk0')).completed);
+  t.is(calls.length, 3);
+  const stubborn = new gluster.Gluster({ busyRetries: 2, runner: async () => ({ stdout: busy, stderr: '', code: 0 }) });
+  t.is((await t.throwsAsync(stubborn.rebalanceStatus('v0'))).code, 'GLUSTER_BUSY');
+});
