@@ -76,6 +76,10 @@ function compareSeed(crush, seed, options = {}) {
     for (const extraArgs of runs) {
       const args = ['-i', bin, '--test', '--min-x', '0', '--max-x', String(maxX), '--show-mappings', '--show-statistics', '--show-utilization', '--show-bad-mappings', ...extraArgs];
       const ct = run('crushtool', args);
+      if (ct.status !== 0) {
+        problems.push(`crushtool failed (${ct.status}) on ${extraArgs.join(' ')}: ${ct.stderr.split('\n')[0]}`);
+        continue;
+      }
       const opts = { minX: 0, maxX, showMappings: true, showStatistics: true, showUtilization: true, showBadMappings: true, weights: [] };
       for (let i = 0; i < extraArgs.length; i++) {
         if (extraArgs[i] === '--num-rep') opts.numRep = Number(extraArgs[++i]);

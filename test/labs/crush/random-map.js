@@ -54,7 +54,9 @@ function randomMap(seed) {
   const classes = r.chance(0.4) ? ['ssd', 'hdd', 'nvme'].slice(0, r.int(1, 3)) : [];
   const levels = r.int(1, 3); // bucket levels above the devices
   const typeNames = ['osd', 'host', 'rack', 'root'].slice(0, 1).concat(levels === 1 ? ['root'] : levels === 2 ? ['host', 'root'] : ['host', 'rack', 'root']);
-  const algs = classes.length ? ['list', 'tree', 'straw', 'straw2', 'straw2', 'straw2'] : ['uniform', 'list', 'tree', 'straw', 'straw2', 'straw2', 'straw2'];
+  // Ceph 16 builds shadow tree buckets item by item over realloc'ed, uninitialised node
+  // weights, so tree buckets under device classes map unpredictably there: not compared.
+  const algs = classes.length ? ['list', 'straw', 'straw2', 'straw2', 'straw2'] : ['uniform', 'list', 'tree', 'straw', 'straw2', 'straw2', 'straw2'];
 
   // devices, with id gaps
   let nextDevice = 0;
@@ -138,7 +140,10 @@ function randomMap(seed) {
     } else if (kind === 'two-step') {
       const mode = r.pick(['firstn', 'indep']);
       type = mode === 'indep' ? 'erasure' : 'replicated';
-      steps.push(take(), `step choose ${mode} ${r.int(0, 3)} type ${top}`, `step choose${r.chance(0.5) ? 'leaf' : ''} ${mode} ${r.int(1, 2)} type ${top === failure ? 'osd' : failure}`, 'step emit');
+      // the last step must end at devices: crushtool counts results per device id and
+      // corrupts its heap on bucket ids
+      const leaf = top !== failure && r.chance(0.5);
+      steps.push(take(), `step choose ${mode} ${r.int(0, 3)} type ${top}`, `step choose${leaf ? 'leaf' : ''} ${mode} ${r.int(1, 2)} type ${leaf ? failure : 'osd'}`, 'step emit');
     } else if (kind === 'flat') {
       const mode = r.pick(['firstn', 'indep']);
       type = mode === 'indep' ? 'erasure' : 'replicated';
