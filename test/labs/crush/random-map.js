@@ -120,7 +120,8 @@ function randomMap(seed) {
   const top = levels === 3 ? 'rack' : failure;
   const rules = [];
   const ruleCount = r.int(1, 4);
-  const take = () => `step take root${classes.length && r.chance(0.6) ? ` class ${r.pick(classes)}` : ''}`;
+  const usedClasses = [...new Set(devices.map((d) => d.cls).filter(Boolean))];
+  const take = () => `step take root${usedClasses.length && r.chance(0.6) ? ` class ${r.pick(usedClasses)}` : ''}`;
   const sets = () => {
     const out = [];
     for (const s of ['set_choose_tries', 'set_chooseleaf_tries', 'set_choose_local_tries', 'set_choose_local_fallback_tries', 'set_chooseleaf_vary_r', 'set_chooseleaf_stable']) {
