@@ -77,7 +77,6 @@ function testOptions(options: Record<string, unknown>): crush.TestOptions {
   let minX = options['min-x'] as number | undefined;
   let maxX = options['max-x'] as number | undefined;
   if (options.x !== undefined) minX = maxX = options.x as number;
-  if (minX !== undefined && maxX !== undefined && maxX < minX) throw new UsageError('--max-x must not be below --min-x');
   const numRep = options['num-rep'] as number | undefined;
   if (numRep !== undefined && (numRep < 0 || numRep > 1024)) throw new UsageError('--num-rep must be in 0..1024');
   const threads = (options.threads as number | undefined) ?? 1;
@@ -143,7 +142,7 @@ async function runTestCommand(argv: string[], io: CliIO): Promise<number> {
         chunks.length = 0;
         size = 0;
       }
-    });
+    }, io.stderr);
     if (chunks.length) io.stdout(chunks.join(''));
   } finally {
     compiled.close();
@@ -161,8 +160,9 @@ async function runCompare(argv: string[], io: CliIO): Promise<number> {
   const a = loadMap(io, first);
   const b = loadMap(io, second);
   try {
-    const minX = opts.minX ?? 0;
-    const maxX = opts.maxX ?? 1023;
+    const ranged = opts.minX !== undefined && opts.maxX !== undefined && opts.minX >= 0 && opts.maxX >= 0;
+    const minX = ranged ? opts.minX! : 0;
+    const maxX = ranged ? opts.maxX! : 1023;
     const weights = Uint32Array.from(a.defaultWeights());
     for (const [osd, w] of opts.weights ?? []) if (osd >= 0 && osd < weights.length) weights[osd] = crush.reweightFixed(w);
     const rules = opts.rule === undefined ? a.map.rules.map((_, i) => i) : [opts.rule];

@@ -242,7 +242,21 @@ export function decodeMap(bytes: Uint8Array): CrushMap {
   }
   map.rules.length = maxRules;
   validateReferences(map, r);
+  stripChooseArgs(map);
   return map;
+}
+
+/**
+ * CrushWrapper::update_choose_args, run by every decode: choose_args of buckets that are not
+ * straw2 (or no longer exist) are dropped; they never affect placement.
+ */
+function stripChooseArgs(map: CrushMap): void {
+  for (const ca of map.chooseArgs) {
+    ca.args = ca.args.filter((a) => {
+      const b = map.buckets[a.bucketIndex];
+      return !!b && b.alg === ALG.straw2 && (a.weightSet.length > 0 || a.ids.length > 0);
+    });
+  }
 }
 
 function validateReferences(map: CrushMap, r: Reader): void {

@@ -554,8 +554,10 @@ export interface CompileOptions {
 /** Compiles crushtool's text format into a map (crushtool -c). */
 export function compileText(text: string, options: CompileOptions = {}): CrushMap {
   const file = options.file ?? '<input>';
-  const lines = text.split('\n');
-  const s = new TokenStream(tokenize(text), file, { line: lines.length, column: (lines[lines.length - 1]?.length ?? 0) + 1 });
+  const tokens = tokenize(text);
+  const last = tokens[tokens.length - 1];
+  // end-of-input errors point just past the last token
+  const s = new TokenStream(tokens, file, last ? { line: last.line, column: last.column + last.text.length } : { line: 1, column: 1 });
   const statements = parseStatements(s);
   return new Compiler(s).run(statements);
 }

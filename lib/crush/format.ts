@@ -40,7 +40,8 @@ export function cFixed(x: number, digits: number): string {
 
 /** printf("%g", x) with the given precision (iostream default: 6). */
 export function cG(x: number, precision = 6): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  // 0.0/0.0 on x86 yields the default NaN, which has its sign bit set: glibc prints "-nan".
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? '-nan' : x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   const p = precision === 0 ? 1 : precision;
   let exp = Math.floor(Math.log10(Math.abs(x)));

@@ -64,12 +64,15 @@ export function maximumAffectedByRule(compiled: CompiledCrushMap, ruleno: number
 }
 
 /** Runs the test and returns what crushtool prints on stdout. */
-export function runTest(compiled: CompiledCrushMap, options: TestOptions, write: (text: string) => void): void {
+export function runTest(compiled: CompiledCrushMap, options: TestOptions, write: (text: string) => void, writeErr: (text: string) => void = () => {}): void {
   const map = compiled.map;
-  const minX = options.minX ?? 0;
-  const maxX = options.maxX ?? 1023;
+  // CrushTester: unless both ends are given (and not negative), x runs over 0..1023
+  const ranged = options.minX !== undefined && options.maxX !== undefined && options.minX >= 0 && options.maxX >= 0;
+  const minX = ranged ? options.minX! : 0;
+  const maxX = ranged ? options.maxX! : 1023;
   const weight = Uint32Array.from(compiled.defaultWeights());
   for (const [osd, w] of options.weights ?? []) if (osd >= 0 && osd < weight.length) weight[osd] = reweightFixed(w);
+  if (options.showUtilizationAll) writeErr(`devices weights (hex): [${Array.from(weight, (w) => w.toString(16)).join(',')}]\n`);
   const statistics = options.showStatistics || options.showUtilization || options.showUtilizationAll;
   const rules = options.rule === undefined ? map.rules.map((_, i) => i) : [options.rule];
   const count = Math.max(0, maxX - minX + 1);

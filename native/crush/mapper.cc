@@ -23,7 +23,7 @@ uint64_t CrushLn(uint32_t xin) {
   int index1 = int((x >> 8) << 1);
   uint64_t rh = uint64_t(kRhLhTable[index1 - 256]);
   uint64_t lh = uint64_t(kRhLhTable[index1 + 1 - 256]);
-  uint64_t xl64 = uint64_t(int64_t(x) * int64_t(rh)) >> 48;
+  uint64_t xl64 = (uint64_t(x) * rh) >> 48;  // C: (__s64)x * (__u64)RH is an unsigned product
   uint64_t result = uint64_t(iexpon) << (12 + 32);
   uint64_t ll = uint64_t(kLlTable[xl64 & 0xff]);
   lh = (lh + ll) >> (48 - 12 - 32);
@@ -166,6 +166,8 @@ int Mapper::BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, in
 
 bool Mapper::IsOut(const uint32_t* weight, int weight_max, int item, int x) const {
   if (item >= weight_max) return true;
+  // A bucket of type 0 reaches here in a malformed map; Ceph would read weight[negative].
+  if (item < 0) return false;
   if (weight[item] >= 0x10000) return false;
   if (weight[item] == 0) return true;
   return (Hash2(uint32_t(x), uint32_t(item)) & 0xffff) >= weight[item];
