@@ -282,22 +282,24 @@ export class ClusterPlacement {
     const view = this.pool(pool);
     check.string('namespace', namespace);
     if (!Array.isArray(names)) throw new ArgumentError('names must be an array', { argument: 'names' });
-    const parts = names.map((n, i) => {
-      if (typeof n === 'string') return Buffer.from(n, 'utf8');
-      if (n instanceof Uint8Array) return n;
-      throw new ArgumentError(`names[${i}] must be a string or bytes`, { argument: 'names', index: i });
-    });
+    // One buffer for the whole batch: lengths first, then every name written in place.
+    const offsets = new Uint32Array(names.length + 1);
     let total = 0;
-    for (const p of parts) total += p.length;
-    if (total > 0xffffffff) throw new ArgumentError('names exceed 4 GiB', { argument: 'names' });
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      if (typeof n === 'string') total += Buffer.byteLength(n, 'utf8');
+      else if (n instanceof Uint8Array) total += n.length;
+      else throw new ArgumentError(`names[${i}] must be a string or bytes`, { argument: 'names', index: i });
+      if (total > 0xffffffff) throw new ArgumentError('names exceed 4 GiB', { argument: 'names' });
+      offsets[i + 1] = total;
+    }
     const bytes = Buffer.allocUnsafe(total);
-    const offsets = new Uint32Array(parts.length + 1);
-    let at = 0;
-    parts.forEach((p, i) => {
-      bytes.set(p, at);
-      at += p.length;
-      offsets[i + 1] = at;
-    });
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (typeof n === 'string') bytes.write(n, offsets[i]!, 'utf8');
+      else bytes.set(n, offsets[i]!);
+    }
+    const parts = names;
     const hashes = new Uint32Array(parts.length);
     const ps = new Uint32Array(parts.length);
     nativeModule<CephNative>('ceph').objectsToPgs(bytes, offsets, Buffer.from(namespace, 'utf8'), view.pgNum, pgMask(view.pgNum), hashes, ps);
