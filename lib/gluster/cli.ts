@@ -524,7 +524,17 @@ export class Gluster {
   async waitForMigration(name: string, options: { bricks?: string[]; timeoutMs?: number; intervalMs?: number } = {}): Promise<RebalanceStatus> {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     for (;;) {
-      const status = options.bricks ? await this.removeBrickStatus(name, options.bricks) : await this.rebalanceStatus(name);
+      let status: RebalanceStatus;
+      try {
+        status = options.bricks ? await this.removeBrickStatus(name, options.bricks) : await this.rebalanceStatus(name);
+      } catch (error) {
+        // Right after a start glusterd may not report the task yet.
+        if (error instanceof GlusterCommandError && /not (been )?started|no .*task/i.test(error.message) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+          continue;
+        }
+        throw error;
+      }
       if (status.failed) throw new HakitError('GLUSTER_MIGRATION_FAILED', `data migration on ${name} failed`, { status });
       if (status.completed) return status;
       if (Date.now() > deadline) throw new HakitError('GLUSTER_TIMEOUT', `data migration on ${name} still running`, { status });
