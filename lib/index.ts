@@ -10,3 +10,6 @@ export { buildInfo } from './native';
 export type { BuildInfo } from './native';
 export * as pacemaker from './pacemaker';
 export * as drbd from './drbd';
+export * as crush from './crush';
+export * as ceph from './ceph';
+export * as gluster from './gluster';

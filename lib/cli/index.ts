@@ -14,6 +14,10 @@ const commands: Record<string, Loader> = {
   pcs: async () => (require('./pcs') as typeof import('./pcs')).default,
   ocf: async () => (require('./ocf') as typeof import('./ocf')).default,
   drbd: async () => (require('./drbd') as typeof import('./drbd')).default,
+  crush: async () => (require('./crush') as typeof import('./crush')).default,
+  osdmap: async () => (require('./osdmap') as typeof import('./osdmap')).default,
+  gluster: async () => (require('./gluster') as typeof import('./gluster')).default,
+  ceph: async () => (require('./ceph') as typeof import('./ceph')).default,
 };
 
 export function commandNames(): string[] {
