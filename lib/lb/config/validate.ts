@@ -5,6 +5,7 @@
  */
 import { HakitError } from '../../errors';
 import { compileAcls } from '../http/acl';
+import { schedulerFor } from '../http/backend';
 import { compileHttpRequestRule, compileUseBackend } from '../http/rules';
 import { parseDuration, parseHostPort, splitWords } from '../http/words';
 import type { BackendConfig, BindConfig, FrontendConfig, HealthCheckConfig, LbConfig, ServerConfig, Timeouts } from './types';
@@ -14,8 +15,6 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** Algorithms the balancer accepts; the core's scheduler set is checked again at start. */
-export const knownAlgorithms = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'consistent', 'maglev', 'wrr', 'wlc', 'sh', 'dh', 'lc', 'rr'];
 
 const defaultTimeouts: Timeouts = { connect: 5000, client: 50_000, server: 50_000, httpRequest: 10_000, httpKeepAlive: 5000, queue: 5000, check: 2000 };
 
@@ -240,8 +239,11 @@ function backend(c: Collector, path: string, name: string, value: unknown, defau
   const b = section(c, path, value);
   known(c, path, b, ['balance', 'cookie', 'server', 'option', 'http-check', 'retries', 'timeout', 'http-request']);
   const balanceWords = c.try(`${path}.balance`, () => splitWords(String(b.balance ?? 'roundrobin'))) ?? ['roundrobin'];
-  const balance = balanceWords[0]!;
-  if (!knownAlgorithms.includes(balance)) c.add(`${path}.balance`, `unknown algorithm '${balance}' (${knownAlgorithms.join(', ')})`);
+  const hdrArg = /^hdr\(([^)]+)\)$/.exec(balanceWords[0]!);
+  const balance = hdrArg ? 'hdr' : balanceWords[0]!;
+  if (hdrArg) balanceWords.splice(1, 0, hdrArg[1]!);
+  const algorithm = c.try(`${path}.balance`, () => schedulerFor(balance));
+  if (algorithm && (algorithm.key === 'hdr' || algorithm.key === 'url_param') && !balanceWords[1]) c.add(`${path}.balance`, `${balance} needs an argument, e.g. "${algorithm.key === 'hdr' ? 'hdr(host)' : 'url_param id'}"`);
   let cookie: BackendConfig['cookie'];
   if (b.cookie !== undefined) {
     const words = c.try(`${path}.cookie`, () => splitWords(String(b.cookie))) ?? [];
@@ -250,10 +252,10 @@ function backend(c: Collector, path: string, name: string, value: unknown, defau
     else {
       cookie = { name: cookieName, mode: 'insert', indirect: false, nocache: false };
       for (const word of rest) {
-        if (word === 'insert' || word === 'rewrite' || word === 'prefix') cookie.mode = word;
+        if (word === 'insert') cookie.mode = word;
         else if (word === 'indirect') cookie.indirect = true;
         else if (word === 'nocache') cookie.nocache = true;
-        else c.add(`${path}.cookie`, `unknown cookie option '${word}' (insert, rewrite, prefix, indirect, nocache)`);
+        else c.add(`${path}.cookie`, `unknown cookie option '${word}' (insert, indirect, nocache; rewrite and prefix are not supported)`);
       }
     }
   }

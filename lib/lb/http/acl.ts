@@ -79,8 +79,6 @@ export function compileAcl(line: string): AclTest {
   if (mode !== 'found' && patterns.length === 0) throw new Error(`ACL '${head}' needs at least one pattern`);
   if (mode === 'found' && patterns.length) throw new Error('-m found takes no pattern');
 
-  const values = valueFetcher(kind, arg);
-  if (mode === 'found') return (req) => values(req).length > 0;
   if (mode === 'ip') {
     const nets = patterns.map(parseCidr);
     return (req) => {
@@ -88,6 +86,8 @@ export function compileAcl(line: string): AclTest {
       return ip !== undefined && nets.some((net) => inNet(ip, net));
     };
   }
+  const values = valueFetcher(kind, arg);
+  if (mode === 'found') return (req) => values(req).length > 0;
   const match = matcher(mode, patterns, ignoreCase);
   return (req) => values(req).some(match);
 }
