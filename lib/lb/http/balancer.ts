@@ -218,6 +218,10 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     rejectRaw(socket, this.current.errors.raw(status));
   }
 
+  logError(error: unknown): void {
+    this.logger.error('request handling failed', { error });
+  }
+
   log(entry: AccessLogEntry): void {
     this.accessLog?.(entry);
     if (this.listenerCount('log')) this.emit('log', entry);

@@ -46,6 +46,7 @@ export interface AccessLogEntry {
 export interface ProxyHost {
   runtime(): Runtime;
   log(entry: AccessLogEntry): void;
+  logError?(error: unknown): void;
 }
 
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -111,6 +112,20 @@ function now(): number {
 
 /** Entry point for 'request', 'checkContinue' and (with res undefined) 'upgrade'. */
 export function handle(host: ProxyHost, feName: string, ssl: boolean, req: http.IncomingMessage, res: http.ServerResponse | undefined, head?: Buffer): void {
+  try {
+    handleRequest(host, feName, ssl, req, res, head);
+  } catch (error) {
+    // A bug of ours must cost one request a 500, never the process.
+    host.logError?.(error);
+    if (res && !res.headersSent) {
+      const page = host.runtime().errors.get(500);
+      res.writeHead(500, page.reason, page.headers.flat());
+      res.end(page.body);
+    } else (res ?? req.socket).destroy();
+  }
+}
+
+function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.IncomingMessage, res: http.ServerResponse | undefined, head?: Buffer): void {
   const rt = host.runtime();
   const socket = req.socket as TimedSocket;
   const start = now();
@@ -141,6 +156,8 @@ export function handle(host: ProxyHost, feName: string, ssl: boolean, req: http.
   const q = url.indexOf('?');
   const view = new RequestView(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), req.rawHeaders.slice(), ex.client, ssl);
   if (!runRules(ex, view, fe.rules)) return;
+  // HAProxy answers 500 when header rewrites do not fit its buffer; same limit here.
+  if (fe.rules.length && headSize(view.raw, url) > rt.global.maxHeaderSize) return fail(ex, 500, 'PR');
   const beName = fe.backendFor(view);
   const backend = beName === undefined ? undefined : rt.backends.get(beName);
   if (!backend) return fail(ex, 503, 'SC');
@@ -204,6 +221,12 @@ function runRules(ex: Exchange, view: RequestView, rules: FrontendRuntime['rules
     }
   }
   return true;
+}
+
+function headSize(raw: string[], url: string): number {
+  let size = url.length + 16;
+  for (let i = 0; i < raw.length; i++) size += raw[i]!.length + 2;
+  return size;
 }
 
 const redirectReason: Record<number, string> = { 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 307: 'Temporary Redirect', 308: 'Permanent Redirect' };
