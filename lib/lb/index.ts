@@ -9,3 +9,4 @@ export type { PoolOptions, PoolEvents, StateChange } from './pool';
 export { hash32, fmix32, nextPrime, isPrime, xorshift32 } from './hash';
 export type { HashKey } from './hash';
 export * from './schedulers';
+export * from './health';

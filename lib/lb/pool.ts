@@ -156,7 +156,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Agent-reported capacity in percent of the configured weight (HAProxy agent `NN%`). */
   setAgentWeight(id: string, percent: number): void {
-    check.integer('percent', percent, 0, 100);
+    check.integer('percent', percent, 0, 256);
     const server = this.require(id);
     if (server.agentWeightPercent === percent) return;
     this.transition(server, 'agent', () => {
