@@ -215,6 +215,13 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.members.has(server)) this.scheduler.acquired(server);
   }
 
+  /** Gives back a pick that was not used (no outcome recorded). */
+  cancel(server: Server): void {
+    if (server.inFlight > 0) server.inFlight--;
+    if (server.counters.picks > 0) server.counters.picks--;
+    if (this.members.has(server)) this.scheduler.released(server);
+  }
+
   /** Ends one in-flight unit and records its outcome (feeds least-* schedulers and passive checks). */
   release(server: Server, outcome: Outcome = { ok: true }): void {
     if (server.inFlight > 0) server.inFlight--;
