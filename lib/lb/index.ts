@@ -9,3 +9,7 @@ export type { PoolOptions, PoolEvents, StateChange } from './pool';
 export { hash32, fmix32, nextPrime, isPrime, xorshift32 } from './hash';
 export type { HashKey } from './hash';
 export * from './schedulers';
+export * from './health';
+export * from './l4';
+export { encodeProxyV1, encodeProxyV2, parseProxyHeader, AddressSet, PP2_TYPE } from './proxy-protocol';
+export type { ProxyAddresses, ProxyTlv, ParsedProxyHeader, ProxyParseResult } from './proxy-protocol';

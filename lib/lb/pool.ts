@@ -156,7 +156,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Agent-reported capacity in percent of the configured weight (HAProxy agent `NN%`). */
   setAgentWeight(id: string, percent: number): void {
-    check.integer('percent', percent, 0, 100);
+    check.integer('percent', percent, 0, 256);
     const server = this.require(id);
     if (server.agentWeightPercent === percent) return;
     this.transition(server, 'agent', () => {
@@ -213,6 +213,13 @@ export class Pool extends EventEmitter<PoolEvents> {
     server.inFlight++;
     server.counters.picks++;
     if (this.members.has(server)) this.scheduler.acquired(server);
+  }
+
+  /** Gives back a pick that was not used (no outcome recorded). */
+  cancel(server: Server): void {
+    if (server.inFlight > 0) server.inFlight--;
+    if (server.counters.picks > 0) server.counters.picks--;
+    if (this.members.has(server)) this.scheduler.released(server);
   }
 
   /** Ends one in-flight unit and records its outcome (feeds least-* schedulers and passive checks). */

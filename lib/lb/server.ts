@@ -117,7 +117,7 @@ export class Server {
 
   /** Weight schedulers use: configured × agent percentage × slow-start ramp. */
   get effectiveWeight(): number {
-    const base = (this.weight * this.agentWeightPercent) / 100;
+    const base = Math.min((this.weight * this.agentWeightPercent) / 100, MAX_WEIGHT);
     return base * this.rampFactor;
   }
 
