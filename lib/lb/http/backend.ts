@@ -11,7 +11,7 @@ import { Pool } from '../pool';
 import type { Server } from '../server';
 import { resolveSchedulerName } from '../schedulers';
 import type { BackendConfig, ServerConfig } from '../config/types';
-import { HealthChecker, type CheckTls } from './check';
+import { HealthChecker, type CheckType } from '../health';
 import { TrafficCounters } from './counters';
 
 /** HAProxy balance names mapped onto the core's schedulers, with what a hash algorithm hashes. */
@@ -110,15 +110,50 @@ export class HttpBackend {
       this.lastChange = Date.now();
       this.drainQueue();
     });
-    const tlsOf = (server: Server): CheckTls | undefined => {
-      const tls = this.runtime.get(server)?.tls;
-      return tls ? { verify: tls.rejectUnauthorized !== false, ca: tls.ca as Buffer | undefined, sni: tls.servername } : undefined;
-    };
-    this.checker = new HealthChecker(this.pool, config.check, config.timeouts.check, tlsOf);
+    // The core checker runs one check type per pool: TLS if the servers speak TLS.
+    const tlsServer = config.servers.find((sc) => sc.ssl);
+    const httpchk = config.check.httpchk;
+    const type: CheckType = httpchk ? (tlsServer ? 'https' : 'http') : tlsServer ? 'tls' : 'tcp';
+    this.checkType = type;
+    this.checker = new HealthChecker(this.pool, {
+      type,
+      intervalMs: Math.max(1, Math.round(config.check.interval)),
+      timeoutMs: Math.max(1, Math.round(config.timeouts.check)),
+      rise: config.check.rise,
+      fall: config.check.fall,
+      http: httpchk ? { method: httpchk.method, path: httpchk.path, expectStatus: [config.check.expectStatus ?? '200-399'], servername: tlsServer?.ssl?.sni } : undefined,
+      tls: tlsServer ? { servername: tlsServer.ssl?.sni, rejectUnauthorized: false } : undefined,
+    });
   }
 
+  readonly checkType: CheckType;
+
+  /** Checks run on servers with `check`; the others are trusted up (HAProxy). */
   startChecks(): void {
-    for (const rt of this.runtime.values()) if (rt.config.check) this.checker.watch(rt.server);
+    if (![...this.runtime.values()].some((rt) => rt.config.check)) return;
+    this.checker.start();
+    for (const rt of this.runtime.values()) if (!rt.config.check) this.checker.disable(rt.server.id);
+  }
+
+  /** HAProxy's check status words for the stats page: L4OK, L4CON, L4TOUT, L6OK, L7OK, L7STS, L7TOUT, INI. */
+  checkStatus(server: Server): { code: string; detail: string; durationMs: number } | undefined {
+    if (!this.runtime.get(server)?.config.check) return undefined;
+    let last;
+    try {
+      last = this.checker.status(server.id).last;
+    } catch {
+      return undefined;
+    }
+    if (!last) return { code: 'INI', detail: 'initializing', durationMs: 0 };
+    const layer = this.checkType === 'http' || this.checkType === 'https' ? 'L7' : this.checkType === 'tls' ? 'L6' : 'L4';
+    const timeout = /timeout/i.test(last.detail);
+    let code: string;
+    if (last.ok) code = `${layer}OK`;
+    else if (timeout) code = `${layer}TOUT`;
+    else if (/^status /.test(last.detail)) code = 'L7STS';
+    else if (/^E[A-Z]+/.test(last.detail)) code = 'L4CON';
+    else code = `${layer}RSP`;
+    return { code, detail: last.detail, durationMs: Math.round(last.durationMs) };
   }
 
   /** Any server that could take traffic now or after the queue (used, draining or full)? */
@@ -190,7 +225,7 @@ export class HttpBackend {
   }
 
   close(): void {
-    this.checker.close();
+    this.checker.stop();
     this.pool.close();
     for (const waiter of this.queue.splice(0)) {
       clearTimeout(waiter.timer);

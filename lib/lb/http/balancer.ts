@@ -262,8 +262,6 @@ function carryOver(previous: HttpBackend, next: HttpBackend): void {
     rt.counters = oldRt.counters;
     if (old.admin !== 'ready' && !rt.config.disabled) next.pool.setAdmin(server.id, old.admin, 'reload');
     if (old.health === 'down') next.pool.setHealth(server.id, 'down', 'reload');
-    const status = previous.checker.status.get(old);
-    if (status) next.checker.status.set(server, status);
   }
   next.counters.stot = previous.counters.stot;
   Object.assign(next.counters, { ...previous.counters, rate: next.counters.rate, hrsp: next.counters.hrsp });

@@ -12,7 +12,6 @@ export { compileAcl, compileCondition } from './acl';
 export type { AclRequest, AclTest } from './acl';
 export { compileHttpRequestRule } from './rules';
 export { ErrorPages, errorResponse, parseErrorResponse } from './errors';
-export { HealthChecker } from './check';
 export { validateConfig, parseBind, parseServer } from '../config/validate';
 export { parseConfigText, loadConfigFile } from '../config/load';
 export { defaultConfigText } from '../config/default';

@@ -54,7 +54,7 @@ export function snapshot(balancer: HttpBalancer): StatsSnapshot {
     backends: [...rt.backends.values()].map((be) => {
       const servers = [...be.runtime.values()].map((srt): ServerStats => {
         const s = srt.server;
-        const check = be.checker.status.get(s);
+        const check = be.checkStatus(s);
         return {
           name: s.id,
           address: `${s.host}:${s.port}`,
