@@ -97,3 +97,65 @@ async function waitFor(predicate, timeoutMs = 5000, stepMs = 25) {
 }
 
 module.exports = { lbhttp, backend, balancer, raw, request, statusOf, sleep, waitFor };
+
+/** Starts backend-proc.js in a child process; resolves { name, port, child, kill }. */
+function backendProcess(name, delayMs = 0) {
+  const { spawn } = require('child_process');
+  const child = spawn(process.execPath, [path.join(__dirname, 'backend-proc.js'), name, String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d) => resolve({ name, port: Number(String(d).trim()), child, kill: (sig = 'SIGKILL') => child.kill(sig) }));
+  });
+}
+
+/**
+ * Keeps `concurrency` keep-alive request loops running until stop(); records every outcome.
+ * Each loop has its own one-socket agent so established client connections can be counted.
+ */
+function loadLoops(port, { concurrency = 8, path: reqPath = '/', headers = {} } = {}) {
+  const results = [];
+  const agents = [];
+  let running = true;
+  const loops = [];
+  for (let i = 0; i < concurrency; i++) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    agent.created = 0;
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (...args) => {
+      agent.created++;
+      return create(...args);
+    };
+    agents.push(agent);
+    loops.push(
+      (async () => {
+        while (running) {
+          const started = Date.now();
+          const outcome = await new Promise((resolve) => {
+            const req = http.get({ host: '127.0.0.1', port, path: reqPath, agent, headers }, (res) => {
+              let body = '';
+              res.on('data', (c) => (body += c));
+              res.on('end', () => resolve({ status: res.statusCode, body, headers: res.headers }));
+              res.on('error', (error) => resolve({ status: 0, error: error.code || error.message }));
+            });
+            req.on('error', (error) => resolve({ status: 0, error: error.code || error.message }));
+          });
+          outcome.at = started;
+          outcome.end = Date.now();
+          results.push(outcome);
+        }
+      })(),
+    );
+  }
+  return {
+    results,
+    agents,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      for (const agent of agents) agent.destroy();
+    },
+  };
+}
+
+module.exports.backendProcess = backendProcess;
+module.exports.loadLoops = loadLoops;
