@@ -53,7 +53,9 @@ const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const connectErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'LB_CONNECT_TIMEOUT', 'ECONNRESET_BEFORE_CONNECT']);
 /** When the socket's current request started (connection accept or end of previous response). */
 export const idleSince = Symbol('hakit.idleSince');
-type TimedSocket = Socket & { [idleSince]?: number };
+/** socket.bytesRead when the previous request on the connection ended. */
+export const bytesMark = Symbol('hakit.bytesMark');
+type TimedSocket = Socket & { [idleSince]?: number; [bytesMark]?: number };
 
 /** Writes HAProxy's raw parse-error response and closes: nothing else may follow on this connection. */
 export function rejectRaw(socket: Socket, bytes: Buffer): void {
@@ -134,7 +136,7 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
     req, res, socket, head, fe: fe!, rt, host, ssl,
     client: clientAddress(socket.remoteAddress),
     start, tq: Math.round(start - (socket[idleSince] ?? start)), tw: -1, tc: -1, tr: -1,
-    retries: 0, status: 0, bytesOut: 0, bytesReadAtStart: socket.bytesRead, term: '--', logged: false,
+    retries: 0, status: 0, bytesOut: 0, bytesReadAtStart: socket[bytesMark] ?? 0, term: '--', logged: false,
   };
   if (!fe) return fail(ex, 503, 'PR');
   fe.counters.begin();
@@ -499,6 +501,7 @@ function finish(ex: Exchange): void {
   ex.logged = true;
   const end = now();
   (ex.socket as TimedSocket)[idleSince] = end;
+  (ex.socket as TimedSocket)[bytesMark] = ex.socket.bytesRead;
   ex.fe.counters.end();
   ex.fe.counters.status(ex.status);
   ex.fe.counters.bytesOut += ex.bytesOut;

@@ -35,7 +35,7 @@ const dur = (s) => s < 60 ? s + 's' : s < 3600 ? Math.floor(s/60) + 'm' + (s%60)
 const bytes = (n) => n < 1024 ? n + '' : n < 1048576 ? (n/1024).toFixed(1) + 'K' : (n/1048576).toFixed(1) + 'M';
 const head = '<tr><th>Name</th><th>Status</th><th>Weight</th><th>Cur</th><th>Max</th><th>Total</th><th>Rate</th><th>Queue</th>'
   + '<th>Bytes in</th><th>Bytes out</th><th>Denied</th><th>Err req</th><th>Err conn</th><th>Err resp</th><th>Retries</th>'
-  + '<th>2xx</th><th>4xx</th><th>5xx</th><th>Check</th><th>Last chk</th><th>Last change</th>' + (ADMIN ? '<th>Admin</th>' : '') + '</tr>';
+  + '<th>2xx</th><th>4xx</th><th>5xx</th><th>Check</th><th>Reason</th><th>Last change</th>' + (ADMIN ? '<th>Admin</th>' : '') + '</tr>';
 function row(cls, name, status, weight, c, queue, check, lastChk, lastChange, admin) {
   return '<tr class="' + cls + '" data-name="' + esc(name) + '"><td class="name">' + esc(name) + '</td><td class="status">' + esc(status) + '</td><td>' + weight + '</td>'
     + '<td class="scur">' + c.scur + '</td><td>' + c.smax + '</td><td class="stot">' + c.stot + '</td><td>' + c.rate + '</td><td>' + queue + '</td>'
