@@ -1,8 +1,10 @@
 /**
  * HAProxy's configuration-line tokenizer: words split on blanks, "double" and 'single' quotes
- * group, backslash escapes the next character. Throws a plain Error with a message; callers
- * wrap it with the config path.
+ * group, backslash escapes the next character (\n, \r, \t as in HAProxy outside single
+ * quotes). Throws a plain Error with a message; callers wrap it with the config path.
  */
+const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
+
 export function splitWords(line: string): string[] {
   const words: string[] = [];
   let current = '';
@@ -12,7 +14,10 @@ export function splitWords(line: string): string[] {
     const ch = line[i]!;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < line.length) current += line[++i];
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) {
+        const next = line[++i]!;
+        current += escapes[next] ?? next;
+      }
       else current += ch;
       continue;
     }
@@ -20,7 +25,8 @@ export function splitWords(line: string): string[] {
       quote = ch;
       inWord = true;
     } else if (ch === '\\' && i + 1 < line.length) {
-      current += line[++i];
+      const next = line[++i]!;
+      current += escapes[next] ?? next;
       inWord = true;
     } else if (ch === ' ' || ch === '\t') {
       if (inWord) words.push(current);
