@@ -218,6 +218,10 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     rejectRaw(socket, this.current.errors.raw(status));
   }
 
+  wantsLog(): boolean {
+    return this.accessLog !== undefined || this.listenerCount('log') > 0;
+  }
+
   logError(error: unknown): void {
     this.logger.error('request handling failed', { error });
   }

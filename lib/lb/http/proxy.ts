@@ -46,6 +46,8 @@ export interface AccessLogEntry {
 export interface ProxyHost {
   runtime(): Runtime;
   log(entry: AccessLogEntry): void;
+  /** False when nobody reads access-log entries: they are then not built at all. */
+  wantsLog(): boolean;
   logError?(error: unknown): void;
 }
 
@@ -106,6 +108,8 @@ interface Exchange {
   bytesReadAtStart: number;
   term: string;
   logged: boolean;
+  /** Set while a server exchange runs: what to do if the client goes away first. */
+  onClientClose?: () => void;
 }
 
 function now(): number {
@@ -142,7 +146,10 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
   fe.counters.begin();
   if (res) {
     res.sendDate = false;
-    res.once('close', () => finish(ex));
+    res.once('close', () => {
+      if (!res.writableFinished) ex.onClientClose?.();
+      finish(ex);
+    });
   } else socket.once('close', () => finish(ex));
 
   const bad = smugglingCheck(req, rt.global.maxUriLength);
@@ -332,15 +339,11 @@ function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolea
     if (!responded || !upgrade) preq.destroy(Object.assign(new Error('server timeout'), { code: 'LB_SERVER_TIMEOUT' }));
   });
   if (!hasBody || upgrade) preq.end();
-  if (ex.res) {
-    ex.res.once('close', () => {
-      if (!ex.res!.writableFinished) {
-        ex.term = responded ? 'CD' : 'CR';
-        preq.destroy();
-        release(true);
-      }
-    });
-  }
+  ex.onClientClose = () => {
+    ex.term = responded ? 'CD' : 'CR';
+    preq.destroy();
+    release(true);
+  };
   if (req.headers.expect?.toLowerCase() === '100-continue' && ex.res) preq.on('continue', () => ex.res!.writeContinue());
 
   preq.on('response', (pres) => {
@@ -522,6 +525,7 @@ function finish(ex: Exchange): void {
       }
     }
   }
+  if (!ex.host.wantsLog()) return;
   ex.host.log({
     time: new Date().toISOString(),
     client: ex.client,

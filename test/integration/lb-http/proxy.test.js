@@ -5,7 +5,7 @@
 const test = require('ava');
 const http = require('http');
 const net = require('net');
-const { backend, balancer, request, raw, sleep } = require('../../labs/lb-http/lab');
+const { backend, balancer, request, raw, sleep, waitFor } = require('../../labs/lb-http/lab');
 
 async function freePort() {
   const s = net.createServer();
@@ -63,10 +63,11 @@ test('request bodies stream through without buffering the whole message', async 
     });
     req.on('error', reject);
     req.write('x'.repeat(1000));
-    setTimeout(() => {
-      t.truthy(firstChunkAt, 'the server had the first chunk before the client finished');
+    // A proxy that buffered whole bodies would never pass the first chunk on before the end.
+    waitFor(() => firstChunkAt !== undefined, 5000).then((arrived) => {
+      t.true(arrived, 'the server had the first chunk before the client finished');
       req.end('y'.repeat(4 * 1024 * 1024));
-    }, 300);
+    });
   });
   t.is(await result, `got ${1000 + 4 * 1024 * 1024}\n`);
 });
@@ -231,4 +232,33 @@ test('pipelined requests are answered in order', async (t) => {
   const bodies = [...r.text.matchAll(/\r\n\r\n(?:[0-9a-f]+\r\n)?(\/\d)/g)].map((m) => m[1]);
   t.deepEqual(bodies, ['/1', '/2']);
   await sleep(10);
+});
+
+test('access log: one JSON-able entry per request with HAProxy timers and termination state', async (t) => {
+  const be = await backend('logged', (req, res) => setTimeout(() => res.end('slow enough'), 150));
+  t.teardown(() => be.close());
+  const dead = await freePort();
+  const lb = await balancer({
+    defaults: { retries: 0, timeout: { queue: '2s' } },
+    frontend: { web: { bind: '127.0.0.1:0', use_backend: ['dead if { path /dead }'], default_backend: 'app', 'http-request': ['deny if { path /deny }'] } },
+    backend: { app: { server: { s1: `127.0.0.1:${be.port} maxconn 1` } }, dead: { server: { s1: `127.0.0.1:${dead}` } } },
+  });
+  t.teardown(() => lb.close());
+  const entries = [];
+  lb.lb.on('log', (e) => entries.push(JSON.parse(JSON.stringify(e))));
+  await Promise.all([request(lb.port, { path: '/one' }), request(lb.port, { path: '/two' })]);
+  await request(lb.port, { path: '/deny' });
+  await request(lb.port, { path: '/dead' });
+  await sleep(50);
+  const byUri = Object.fromEntries(entries.map((e) => [e.uri, e]));
+  for (const uri of ['/one', '/two']) {
+    const e = byUri[uri];
+    t.like(e, { frontend: 'web', backend: 'app', server: 's1', method: 'GET', status: 200, termination_state: '--', retries: 0, client: '127.0.0.1' });
+    t.true(e.Tc >= 0 && e.Tr >= 140 && e.Tt >= e.Tr, JSON.stringify(e));
+    t.is(e.bytes_read, 'slow enough'.length);
+  }
+  t.true(Math.max(byUri['/one'].Tw, byUri['/two'].Tw) >= 100, 'the second request waited in the queue (maxconn 1)');
+  t.like(byUri['/deny'], { status: 403, server: '<NOSRV>', termination_state: 'PR', Tw: -1, Tc: -1, Tr: -1 });
+  t.like(byUri['/dead'], { status: 503, backend: 'dead', termination_state: 'SC', Tr: -1 });
+  t.regex(byUri['/dead'].time, /^\d{4}-\d\d-\d\dT/);
 });
