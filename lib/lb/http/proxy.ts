@@ -400,7 +400,7 @@ function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolea
     if (ex.res?.destroyed || (!ex.res && ex.socket.destroyed)) return release(true);
     const code = error.code ?? '';
     const connectFailure = !connected && (connectErrors.has(code) || code === 'ECONNRESET' || code.startsWith('ERR_TLS') || code === 'EPROTO' || /certificate|self.signed|verify/i.test(error.message));
-    const staleReuse = connected && preq.reusedSocket && code === 'ECONNRESET';
+    const staleReuse = connected && preq.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
     const timeout = code === 'LB_SERVER_TIMEOUT';
     if (connectFailure) {
       srt.counters.econ++;
