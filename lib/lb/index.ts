@@ -13,3 +13,4 @@ export * from './health';
 export * from './l4';
 export { encodeProxyV1, encodeProxyV2, parseProxyHeader, AddressSet, PP2_TYPE } from './proxy-protocol';
 export type { ProxyAddresses, ProxyTlv, ParsedProxyHeader, ProxyParseResult } from './proxy-protocol';
+export * from './runtime';

@@ -53,6 +53,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly scheduler: Scheduler;
   private readonly byId = new Map<string, Server>();
   private readonly members = new Set<Server>();
+  private readonly usablePrimaries = new Set<Server>();
   private activeTier: 'primary' | 'backup' = 'primary';
   private readonly now: () => number;
   private readonly ewmaAlpha: number;
@@ -212,32 +213,32 @@ export class Pool extends EventEmitter<PoolEvents> {
   acquire(server: Server): void {
     server.inFlight++;
     server.counters.picks++;
-    if (this.members.has(server)) this.scheduler.acquired(server);
+    if (server.activeIn === this) this.scheduler.acquired(server);
   }
 
   /** Gives back a pick that was not used (no outcome recorded). */
   cancel(server: Server): void {
     if (server.inFlight > 0) server.inFlight--;
     if (server.counters.picks > 0) server.counters.picks--;
-    if (this.members.has(server)) this.scheduler.released(server);
+    if (server.activeIn === this) this.scheduler.released(server);
   }
 
   /** Ends one in-flight unit and records its outcome (feeds least-* schedulers and passive checks). */
-  release(server: Server, outcome: Outcome = { ok: true }): void {
+  release(server: Server, outcome: Outcome = OK): void {
     if (server.inFlight > 0) server.inFlight--;
     const c = server.counters;
     if (outcome.ok) c.successes++;
     else c.failures++;
     if (outcome.bytesIn) c.bytesIn += outcome.bytesIn;
     if (outcome.bytesOut) c.bytesOut += outcome.bytesOut;
-    const member = this.members.has(server);
+    const member = server.activeIn === this;
     if (member) this.scheduler.released(server);
     if (outcome.responseTimeMs !== undefined && outcome.responseTimeMs >= 0) {
       const prev = server.responseTimeEwmaMs;
       server.responseTimeEwmaMs = prev === undefined ? outcome.responseTimeMs : prev + this.ewmaAlpha * (outcome.responseTimeMs - prev);
       if (member) this.scheduler.observed(server);
     }
-    this.emit('outcome', server, outcome);
+    if (this.listenerCount('outcome') > 0) this.emit('outcome', server, outcome);
   }
 
   /** Stops the slow-start timer. */
@@ -289,7 +290,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       const factor = rampAt(now - server.upSince, server.slowStartMs);
       if (factor !== server.rampFactor) {
         server.rampFactor = factor;
-        if (this.members.has(server)) this.scheduler.update(server);
+        if (server.activeIn === this) this.scheduler.update(server);
       }
       if (factor >= 1) this.ramping.delete(server);
     }
@@ -304,9 +305,16 @@ export class Pool extends EventEmitter<PoolEvents> {
    * no tier switch, only that server is touched; otherwise every server is re-examined.
    */
   private resync(changed?: Server): void {
-    let primaries = 0;
-    for (const s of this.byId.values()) if (!s.backup && s.usable) primaries++;
-    const tier = primaries > 0 ? 'primary' : 'backup';
+    // Usable primaries, kept incrementally so a change to one server costs O(1) here.
+    const isUsablePrimary = (s: Server) => this.byId.get(s.id) === s && !s.backup && s.usable;
+    if (changed !== undefined) {
+      if (isUsablePrimary(changed)) this.usablePrimaries.add(changed);
+      else this.usablePrimaries.delete(changed);
+    } else {
+      this.usablePrimaries.clear();
+      for (const s of this.byId.values()) if (isUsablePrimary(s)) this.usablePrimaries.add(s);
+    }
+    const tier = this.usablePrimaries.size > 0 ? 'primary' : 'backup';
     const tierChanged = tier !== this.activeTier;
     this.activeTier = tier;
     const wanted = (s: Server) => this.byId.get(s.id) === s && s.usable && (tier === 'primary' ? !s.backup : s.backup);
@@ -314,9 +322,11 @@ export class Pool extends EventEmitter<PoolEvents> {
       const want = wanted(s);
       if (want && !this.members.has(s)) {
         this.members.add(s);
+        s.activeIn = this;
         this.scheduler.add(s);
       } else if (!want && this.members.has(s)) {
         this.members.delete(s);
+        if (s.activeIn === this) s.activeIn = undefined;
         this.scheduler.remove(s);
       } else if (want) {
         this.scheduler.update(s);
@@ -330,6 +340,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (tierChanged) this.emit('tier', tier);
   }
 }
+
+const OK: Outcome = Object.freeze({ ok: true });
 
 /** Slow-start factor after `elapsed` of `total` ms: starts at 5 %, linear to 100 %. */
 function rampAt(elapsed: number, total: number): number {

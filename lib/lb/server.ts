@@ -89,6 +89,8 @@ export class Server {
   readonly counters: ServerCounters = {
     picks: 0, successes: 0, failures: 0, connectionsTotal: 0, connectErrors: 0, bytesIn: 0, bytesOut: 0, queued: 0,
   };
+  /** The pool whose scheduler currently has this server as a member (maintained by the pool). */
+  activeIn: object | undefined = undefined;
   /** Current slow-start factor in (0, 1]; maintained by the pool. */
   rampFactor = 1;
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "lb/proxy_protocol.h"
 
@@ -58,7 +59,7 @@ void AddressText(const sockaddr_storage& a, std::string* host, int64_t* port) {
   *host = text;
 }
 
-enum class FdKind { kWake, kListener, kClient, kServer };
+enum class FdKind { kWake, kListener, kClient, kServer, kProbe };
 
 struct FdRef {
   FdKind kind;
@@ -92,6 +93,21 @@ struct Direction {
 
 enum class Phase { kWaiting, kProxyRead, kConnecting, kRelaying };
 
+struct Probe {
+  uint64_t id = 0;
+  int fd = -1;
+  int64_t started = 0;  // microseconds
+  int64_t deadline = 0;  // ms
+  FdRef ref{FdKind::kProbe, nullptr};
+  bool dead = false;
+};
+
+int64_t NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 struct Conn {
   uint64_t id = 0;
   std::shared_ptr<Listener> listener;
@@ -124,6 +140,11 @@ class Worker {
     for (auto& [id, conn] : conns_) CloseFds(conn);
     for (auto* c : graveyard_) delete c;
     for (auto& [id, conn] : conns_) delete conn;
+    for (auto* p : probes_) {
+      if (p->fd >= 0) close(p->fd);
+      delete p;
+    }
+    for (auto* p : deadProbes_) delete p;
     for (auto& p : spare_) {
       close(p.first);
       close(p.second);
@@ -237,6 +258,35 @@ class Worker {
     if (Conn* c = Find(id)) Finish(c, CloseReason::kAborted);
   }
 
+  void StartProbe(uint64_t id, const std::string& host, int port, int timeoutMs) {
+    auto* p = new Probe();
+    p->id = id;
+    p->ref.owner = p;
+    p->started = NowUs();
+    p->deadline = NowMs() + timeoutMs;
+    sockaddr_storage addr;
+    socklen_t len = MakeAddress(host, port, &addr);
+    int fd = len == 0 ? -1 : socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      EndProbe(p, len == 0 ? EINVAL : errno);
+      return;
+    }
+    p->fd = fd;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0) {
+      EndProbe(p, 0);
+      return;
+    }
+    if (errno != EINPROGRESS) {
+      EndProbe(p, errno);
+      return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT | EPOLLET;
+    ev.data.ptr = &p->ref;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    probes_.insert(p);
+  }
+
  private:
   Conn* Find(uint64_t id) {
     auto it = conns_.find(id);
@@ -269,10 +319,21 @@ class Worker {
           case FdKind::kListener: Accept(static_cast<Listener*>(ref->owner)); break;
           case FdKind::kClient:
           case FdKind::kServer: OnConnEvent(static_cast<Conn*>(ref->owner), ref->kind, ev); break;
+          case FdKind::kProbe: {
+            auto* p = static_cast<Probe*>(ref->owner);
+            if (p->dead) break;
+            int err = 0;
+            socklen_t errLen = sizeof err;
+            if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &errLen) < 0) err = errno;
+            EndProbe(p, err);
+            break;
+          }
         }
       }
       for (auto* c : graveyard_) delete c;
       graveyard_.clear();
+      for (auto* p : deadProbes_) delete p;
+      deadProbes_.clear();
       int64_t now = NowMs();
       if (now - lastSweep >= 100) {
         lastSweep = now;
@@ -533,7 +594,31 @@ class Worker {
     if (serverActive) c->lastServer = now;
   }
 
+  // Reports a probe and resets the socket (SO_LINGER 0): no FIN handshake, no TIME_WAIT, as
+  // HAProxy does for its connect checks.
+  void EndProbe(Probe* p, int err) {
+    if (p->dead) return;
+    p->dead = true;
+    if (p->fd >= 0) {
+      linger lg{1, 0};
+      setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      close(p->fd);
+      p->fd = -1;
+    }
+    probes_.erase(p);
+    deadProbes_.push_back(p);
+    Event e{EventType::kProbe};
+    e.conn = p->id;
+    e.a = err;
+    e.b = NowUs() - p->started;
+    engine_->Post(std::move(e));
+  }
+
   void Sweep(int64_t now) {
+    std::vector<Probe*> late;
+    for (auto* p : probes_)
+      if (now >= p->deadline) late.push_back(p);
+    for (auto* p : late) EndProbe(p, ETIMEDOUT);
     std::vector<Conn*> expired;
     for (auto& [id, c] : conns_) {
       if (c->dead) continue;
@@ -607,6 +692,8 @@ class Worker {
   std::unordered_map<uint64_t, Conn*> conns_;
   std::unordered_map<uint32_t, std::shared_ptr<Listener>> listeners_;
   std::vector<Conn*> graveyard_;
+  std::unordered_set<Probe*> probes_;
+  std::vector<Probe*> deadProbes_;
   std::vector<std::pair<int, int>> spare_;
   std::atomic<uint64_t> nextSeq_{1};
 };
@@ -685,6 +772,12 @@ void Engine::ReadProxyHeader(uint64_t conn, int timeoutMs) {
 void Engine::Close(uint64_t conn) {
   if (shutdown_) return;
   if (Worker* w = WorkerOf(this, conn)) w->Submit([w, conn] { w->CloseConn(conn); });
+}
+
+void Engine::Probe(uint64_t id, const std::string& host, int port, int timeoutMs) {
+  if (shutdown_) return;
+  Worker* w = workers_[id % workers_.size()].get();
+  w->Submit([w, id, host, port, timeoutMs] { w->StartProbe(id, host, port, timeoutMs); });
 }
 
 void Engine::Post(Event&& event) {

@@ -23,6 +23,7 @@ enum class EventType : int {
   kProxyHeader = 5,    // conn: PROXY header read; text = JSON-ish fields (see napi)
   kProxyFailed = 6,    // conn: bad/missing PROXY header (connection closed)
   kListenerClosed = 7,
+  kProbe = 8,          // conn = probe id, a = errno (0: connected), b = microseconds
 };
 
 // Why a relayed connection ended.
@@ -87,6 +88,8 @@ class Engine {
   // Reads a PROXY header from the client (v1 or v2) within timeoutMs; kProxyHeader/kProxyFailed.
   void ReadProxyHeader(uint64_t conn, int timeoutMs);
   void Close(uint64_t conn);
+  // TCP connect probe (health check): connect, then reset at once; kProbe reports the result.
+  void Probe(uint64_t id, const std::string& host, int port, int timeoutMs);
   void Shutdown();
   std::vector<Event> TakeEvents();
   uint64_t OpenConnections() const { return open_.load(); }

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { ArgumentError } from '../../errors';
 import type { Server } from '../server';
 import { AGENT_MAX_REPLY, parseAgentReply, type AgentReply } from './agent';
+import { nativeTcpProbe } from './native-tcp';
 
 export interface ProbeResult {
   ok: boolean;
@@ -60,8 +61,15 @@ function errorDetail(error: unknown): string {
   return code ?? (error as Error).message ?? String(error);
 }
 
-/** TCP connect; the socket is closed as soon as the handshake completes. */
+/**
+ * TCP connect; the socket is closed as soon as the handshake completes. Numeric addresses go
+ * through the native prober (off the event loop); names through Node's resolver and socket.
+ */
 export function tcpProbe(ctx: ProbeContext): Promise<ProbeResult> {
+  if (net.isIP(ctx.server.host)) {
+    const native = nativeTcpProbe(ctx.server.host, ctx.port, ctx.timeoutMs);
+    if (native) return native;
+  }
   const start = performance.now();
   return new Promise((resolve) => {
     const socket = net.connect({ host: ctx.server.host, port: ctx.port });
