@@ -90,7 +90,7 @@ test('400: a malformed request (two Content-Length) gets HAProxy raw 400 and a c
 });
 
 test('403: denied by an http-request deny rule', async (t) => {
-  const r = await raw(lb.port, 'GET /forbidden/x HTTP/1.1\r\nHost: a\r\n\r\n', { waitMs: 400 });
+  const r = await raw(lb.port, 'GET /forbidden/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', { waitMs: 5000 });
   t.is(statusLine(r.text), 'HTTP/1.1 403 Forbidden');
   t.is(body(r.text), lbhttp.errorResponse(403).toString().split('\r\n\r\n')[1]);
   t.regex(r.text, /\r\ncache-control: no-cache\r\n/);
@@ -175,14 +175,14 @@ needs(test, [requires.command('haproxy', 'haproxy')])('the same triggers through
   t.true(await waitFor(() => new Promise((r) => net.connect(port, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false)))));
   const triggers = [
     'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
-    'GET /forbidden HTTP/1.1\r\nHost: a\r\n\r\n',
-    'GET /garbage HTTP/1.1\r\nHost: a\r\n\r\n',
-    'GET /reset HTTP/1.1\r\nHost: a\r\n\r\n',
-    'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n',
+    'GET /forbidden HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    'GET /garbage HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    'GET /reset HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    'GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
     'GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: a\r\n',
   ];
-  const results = await Promise.all(triggers.map((trigger) => Promise.all([raw(lb.port, trigger, { waitMs: 2500 }), raw(port, trigger, { waitMs: 2500 })])));
+  const results = await Promise.all(triggers.map((trigger) => Promise.all([raw(lb.port, trigger, { waitMs: 5000 }), raw(port, trigger, { waitMs: 5000 })])));
   results.forEach(([ours, theirs], i) => {
     const trigger = JSON.stringify(triggers[i]);
     t.is(statusLine(ours.text), statusLine(theirs.text), trigger);

@@ -228,7 +228,7 @@ test('pipelined requests are answered in order', async (t) => {
   const be = await backend('pipe', (req, res) => setTimeout(() => res.end(req.url), req.url === '/1' ? 100 : 0));
   t.teardown(() => be.close());
   const lb = await withLb(t, { s1: `127.0.0.1:${be.port}` });
-  const r = await raw(lb.port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', { waitMs: 2000 });
+  const r = await raw(lb.port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', { waitMs: 5000 });
   const bodies = [...r.text.matchAll(/\r\n\r\n(?:[0-9a-f]+\r\n)?(\/\d)/g)].map((m) => m[1]);
   t.deepEqual(bodies, ['/1', '/2']);
   await sleep(10);

@@ -62,7 +62,7 @@ test('a refused upgrade returns the server response and closes', async (t) => {
     backend: { chat: { server: { s1: `127.0.0.1:${be.port}` } } },
   });
   t.teardown(() => lb.close());
-  const r = await raw(lb.port, 'GET /refuse HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', { waitMs: 2000 });
+  const r = await raw(lb.port, 'GET /refuse HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', { waitMs: 5000 });
   t.regex(r.text, /^HTTP\/1\.1 403 Forbidden\r\n/);
   t.regex(r.text, /nope$/);
   t.true(r.closed);

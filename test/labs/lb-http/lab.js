@@ -48,7 +48,7 @@ async function balancer(config, options = {}) {
 }
 
 /** Sends raw bytes, returns everything received until close or `waitMs` of silence/total. */
-function raw(port, bytes, { waitMs = 1500, host = '127.0.0.1' } = {}) {
+function raw(port, bytes, { waitMs = 5000, host = '127.0.0.1' } = {}) {
   return new Promise((resolve) => {
     const socket = net.connect(port, host, () => socket.write(bytes));
     const chunks = [];
