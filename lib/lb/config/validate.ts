@@ -162,6 +162,16 @@ export function validateConfig(input: unknown): LbConfig {
   const backendNames = new Set(backends.map((b) => b.name));
   const frontends = Object.entries(section(c, 'frontend', root.frontend)).map(([name, value]) => frontend(c, `frontend.${name}`, name, value, defaults, global, backendNames));
   if (frontends.length === 0) c.add('frontend', 'at least one frontend is needed');
+  const bound = new Map<string, string>();
+  for (const fe of frontends) {
+    fe.binds.forEach((bind, i) => {
+      if (bind.port === 0) return;
+      const key = `${bind.address}:${bind.port}`;
+      const other = bound.get(key);
+      if (other) c.add(`frontend.${fe.name}.bind[${i}]`, `${key} is already bound by ${other}`);
+      else bound.set(key, `frontend.${fe.name}`);
+    });
+  }
 
   if (c.problems.length) {
     const first = c.problems[0]!;

@@ -39,7 +39,9 @@ export interface HttpBalancerEvents {
   log: [AccessLogEntry];
 }
 
-const bindKey = (bind: BindConfig) => `${bind.address}:${bind.port}:${bind.ssl ? 'ssl' : 'plain'}`;
+// Port 0 means "any free port": every such bind is its own listener, kept by frontend and position.
+const bindKey = (bind: BindConfig, frontend: string, index: number) =>
+  `${bind.address}:${bind.port}:${bind.ssl ? 'ssl' : 'plain'}${bind.port === 0 ? `:${frontend}:${index}` : ''}`;
 
 export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
   private current!: Runtime;
@@ -131,7 +133,7 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
 
   private async syncListeners(): Promise<void> {
     const wanted = new Map<string, { frontend: FrontendConfig; bind: BindConfig }>();
-    for (const fc of this.config.frontends) for (const bind of fc.binds) wanted.set(bindKey(bind), { frontend: fc, bind });
+    for (const fc of this.config.frontends) fc.binds.forEach((bind, i) => wanted.set(bindKey(bind, fc.name, i), { frontend: fc, bind }));
     for (const [key, listener] of this.binds) {
       if (!wanted.has(key)) {
         this.binds.delete(key);
@@ -267,7 +269,9 @@ function carryOver(previous: HttpBackend, next: HttpBackend): void {
     if (old.admin !== 'ready' && !rt.config.disabled) next.pool.setAdmin(server.id, old.admin, 'reload');
     if (old.health === 'down') next.pool.setHealth(server.id, 'down', 'reload');
   }
-  next.counters.stot = previous.counters.stot;
-  Object.assign(next.counters, { ...previous.counters, rate: next.counters.rate, hrsp: next.counters.hrsp });
-  previous.counters.hrsp.forEach((v, i) => (next.counters.hrsp[i] = v));
+  // Totals carry over; current sessions stay with the objects their requests hold.
+  const from = previous.counters;
+  const to = next.counters;
+  for (const key of ['stot', 'smax', 'bytesIn', 'bytesOut', 'dreq', 'ereq', 'econ', 'eresp', 'wretr', 'wredis'] as const) to[key] = from[key];
+  from.hrsp.forEach((v, i) => (to.hrsp[i] = v));
 }

@@ -194,6 +194,7 @@ function runRules(ex: Exchange, view: RequestView, rules: FrontendRuntime['rules
         return true;
       case 'deny':
         ex.fe.counters.dreq++;
+        if (ex.backend) ex.backend.counters.dreq++;
         fail(ex, action.status, 'PR');
         return false;
       case 'redirect': {
@@ -505,11 +506,15 @@ function finish(ex: Exchange): void {
   const end = now();
   (ex.socket as TimedSocket)[idleSince] = end;
   (ex.socket as TimedSocket)[bytesMark] = ex.socket.bytesRead;
-  ex.fe.counters.end();
-  ex.fe.counters.status(ex.status);
-  ex.fe.counters.bytesOut += ex.bytesOut;
   const bytesIn = ex.socket.bytesRead - ex.bytesReadAtStart;
-  ex.fe.counters.bytesIn += bytesIn;
+  // No frontend: its bind outlived it across a reload; the request got a 503 and no counters.
+  const fc = ex.fe?.counters;
+  if (fc) {
+    fc.end();
+    fc.status(ex.status);
+    fc.bytesOut += ex.bytesOut;
+    fc.bytesIn += bytesIn;
+  }
   const backend = ex.backend;
   if (backend) {
     backend.counters.end();

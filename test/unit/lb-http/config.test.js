@@ -79,6 +79,13 @@ test('use_backend must name a backend and a known ACL', (t) => {
   t.regex(r.messages[1], /unknown ACL 'unknown_acl'/);
 });
 
+test('two frontends cannot bind the same address', (t) => {
+  const config = minimal();
+  config.frontend.other = { bind: ['127.0.0.1:9090', '127.0.0.1:8080'], default_backend: 'app' };
+  const r = problems(config);
+  t.deepEqual(r.messages, ['frontend.other.bind[1]: 127.0.0.1:8080 is already bound by frontend.web']);
+});
+
 test('server TLS must say how to verify', (t) => {
   const config = minimal();
   config.backend.app.server.s1 = '127.0.0.1:443 ssl';
