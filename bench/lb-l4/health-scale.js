@@ -53,7 +53,8 @@ async function run(type, port) {
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const r of rows) console.log(`| ${r.type} | ${r.checksPerSecond.toFixed(0)} | ${r.failures} | ${r.down} | ${r.cpuPercent.toFixed(1)} (${r.userPercent.toFixed(1)}) |`);
   } finally {
-    target.kill('SIGKILL');
+    target.kill('SIGTERM'); // the master stops its worker (SIGKILL would orphan it)
+    await new Promise((r) => target.once('exit', r));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 })();

@@ -164,7 +164,8 @@ backend bb
 
 main()
   .catch((e) => { console.error(e); process.exitCode = 1; })
-  .finally(() => {
-    for (const c of children) c.kill('SIGKILL');
-    setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 200);
+  .finally(async () => {
+    // SIGTERM: nginx's and haproxy's masters stop their workers (SIGKILL would orphan them).
+    await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); }))));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
