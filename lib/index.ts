@@ -13,3 +13,4 @@ export * as drbd from './drbd';
 export * as crush from './crush';
 export * as ceph from './ceph';
 export * as gluster from './gluster';
+export * as lb from './lb';

@@ -18,6 +18,7 @@ const commands: Record<string, Loader> = {
   osdmap: async () => (require('./osdmap') as typeof import('./osdmap')).default,
   gluster: async () => (require('./gluster') as typeof import('./gluster')).default,
   ceph: async () => (require('./ceph') as typeof import('./ceph')).default,
+  lb: async () => (require('./lb') as typeof import('./lb')).default,
 };
 
 export function commandNames(): string[] {

@@ -1,0 +1,57 @@
+/** A frontend at run time: compiled ACLs and rules, the backend it routes to, its counters. */
+import type { FrontendConfig } from '../config/types';
+import { type AclRequest, type AclTest, compileAcls } from './acl';
+import { TrafficCounters } from './counters';
+import { type HttpRequestRule, type UseBackendRule, applies, compileHttpRequestRule, compileUseBackend } from './rules';
+
+export class FrontendRuntime {
+  readonly acls: Map<string, AclTest>;
+  readonly rules: HttpRequestRule[];
+  readonly useBackend: UseBackendRule[];
+  counters: TrafficCounters;
+
+  constructor(readonly config: FrontendConfig, counters?: TrafficCounters) {
+    this.acls = compileAcls(config.acls);
+    this.rules = config.httpRequest.map((line) => compileHttpRequestRule(line, this.acls));
+    this.useBackend = config.useBackend.map((line) => compileUseBackend(line, this.acls));
+    // Counters survive a reload so the stats page keeps its history.
+    this.counters = counters ?? new TrafficCounters();
+  }
+
+  backendFor(req: AclRequest): string | undefined {
+    for (const rule of this.useBackend) if (applies(rule, req)) return rule.backend;
+    return this.config.defaultBackend;
+  }
+}
+
+/** An AclRequest over Node's raw headers; the header map is built only if an ACL asks. */
+export class RequestView implements AclRequest {
+  private map: Map<string, string[]> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    public raw: string[],
+    readonly src: string,
+    readonly ssl: boolean,
+  ) {}
+
+  get headers(): Map<string, string[]> {
+    if (!this.map) {
+      const map = new Map<string, string[]>();
+      for (let i = 0; i < this.raw.length; i += 2) {
+        const name = this.raw[i]!.toLowerCase();
+        const list = map.get(name);
+        if (list) list.push(this.raw[i + 1]!);
+        else map.set(name, [this.raw[i + 1]!]);
+      }
+      this.map = map;
+    }
+    return this.map;
+  }
+
+  /** Call after changing `raw` (set-header, del-header) so later ACLs see the change. */
+  invalidate(): void {
+    this.map = undefined;
+  }
+}
