@@ -14,3 +14,4 @@ export * from './l4';
 export { encodeProxyV1, encodeProxyV2, parseProxyHeader, AddressSet, PP2_TYPE } from './proxy-protocol';
 export type { ProxyAddresses, ProxyTlv, ParsedProxyHeader, ProxyParseResult } from './proxy-protocol';
 export * from './runtime';
+export * as http from './http';
