@@ -40,7 +40,14 @@ test('the prebuild for this platform loads with no compiler involved', (t) => {
     fs.mkdirSync(pkgDir, { recursive: true });
     for (const entry of ['package.json', 'dist']) fs.cpSync(path.join(root, entry), path.join(pkgDir, entry), { recursive: true });
     fs.cpSync(path.join(src, 'prebuilds'), path.join(pkgDir, 'prebuilds'), { recursive: true });
-    fs.cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(tmp, 'node_modules', 'node-gyp-build'), { recursive: true });
+    // The runtime dependencies as npm would install them (links suffice: none of them compiles).
+    const pkg = require(path.join(root, 'package.json'));
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      const from = path.join(root, 'node_modules', dep);
+      if (!fs.existsSync(from)) continue;
+      fs.mkdirSync(path.dirname(path.join(tmp, 'node_modules', dep)), { recursive: true });
+      fs.symlinkSync(from, path.join(tmp, 'node_modules', dep));
+    }
     const script = "const h=require('hakit');const n=require('./node_modules/hakit/dist/native.js');console.log(JSON.stringify({path:n.nativePath(),info:h.buildInfo()}))";
     const result = spawnSync(process.execPath, ['-e', script], { cwd: tmp, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: tmp } });
     t.is(result.status, 0, result.stderr);
