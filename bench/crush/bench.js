@@ -4,7 +4,7 @@
 // `crushtool -i MAP --test --rule R --num-rep N --min-x 0 --max-x X` (compute only) and of
 // `node bench/crush/map-batch.js MAP R N X+1 THREADS`, for X+1 = 100,000 and 1,000,000;
 // rate = 900,000 / (t(1M) - t(100k)), which removes process start and map loading.
-// Usage: node bench/crush/bench.js [--runs N] [--warmup N] [--quick]   (needs crushtool and hyperfine)
+// Usage: node bench/crush/bench.js [--runs N] [--warmup N] [--only TEXT] [--quick]   (needs crushtool and hyperfine)
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -13,6 +13,7 @@ const { execFileSync } = require('child_process');
 const args = process.argv.slice(2);
 const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 5;
 const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const warmup = args.includes('--warmup') ? Number(args[args.indexOf('--warmup') + 1]) : 1;
 const small = quick ? 10000 : 100000;
 const large = quick ? 100000 : 1000000;
@@ -60,7 +61,7 @@ function cephVersion() {
 const rate = (tSmall, tLarge) => (large - small) / (tLarge - tSmall);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const rows = [];
-for (const c of cases) {
+for (const c of cases.filter((k) => !only || `${k.map.name}, ${k.label}`.includes(only))) {
   const ct = (n) => `crushtool -i ${c.map.file} --test --rule ${c.rule} --num-rep ${c.numrep} --min-x 0 --max-x ${n - 1}`;
   const hk = (n, threads) => `${process.execPath} ${runner} ${c.map.file} ${c.rule} ${c.numrep} ${n} ${threads}`;
   process.stderr.write(`bench: ${c.map.name}, ${c.label}\n`);
