@@ -174,6 +174,24 @@ void Validate(Map& map, Reader& in) {
 
 }  // namespace
 
+Divisor Divisor::For(uint32_t w) {
+  Divisor d;
+  if (w == 0) return d;
+  uint32_t l = 0;
+  while ((uint64_t(1) << l) < w) l++;
+  d.shift = 49 + l;
+  unsigned __int128 p = static_cast<unsigned __int128>(1) << d.shift;
+  d.m = uint64_t((p + w - 1) / w);
+  return d;
+}
+
+static std::vector<Divisor> DivisorsFor(const std::vector<uint32_t>& weights) {
+  std::vector<Divisor> out;
+  out.reserve(weights.size());
+  for (uint32_t w : weights) out.push_back(Divisor::For(w));
+  return out;
+}
+
 const std::vector<ChooseArg>* Map::ChooseArgsFor(int64_t index) const {
   auto it = choose_args.find(index);
   if (it == choose_args.end()) it = choose_args.find(-1);
@@ -276,6 +294,11 @@ std::unique_ptr<Map> DecodeMap(const uint8_t* data, size_t length, DecodeError* 
       }
     }
     Validate(*map, in);
+    for (auto& b : map->buckets)
+      if (b && b->alg == kStraw2) b->item_divisors = DivisorsFor(b->item_weights);
+    for (auto& [index, args] : map->choose_args)
+      for (auto& arg : args)
+        for (auto& ws : arg.weight_set) arg.divisors.push_back(DivisorsFor(ws));
     return map;
   } catch (const Failure& failure) {
     if (error) *error = DecodeError{failure.message, failure.offset};

@@ -23,6 +23,16 @@ enum RuleOp : uint32_t {
 constexpr int32_t kItemNone = 0x7fffffff;
 constexpr int32_t kItemUndef = 0x7ffffffe;
 
+// Exact division of a 49-bit numerator by a fixed 32-bit weight as a multiply and shift
+// (q = n * m >> shift, m = ceil(2^shift / w), shift = 49 + ceil(log2 w)); straw2 divides
+// every draw by its item weight, and a 64-bit divide costs far more than the multiply.
+struct Divisor {
+  uint64_t m = 0;
+  uint32_t shift = 0;
+  static Divisor For(uint32_t w);
+  uint64_t Divide(uint64_t n) const { return uint64_t((static_cast<unsigned __int128>(n) * m) >> shift); }
+};
+
 struct Bucket {
   int32_t id = 0;
   uint16_t type = 0;
@@ -35,6 +45,7 @@ struct Bucket {
   std::vector<uint32_t> sum_weights;   // list
   std::vector<uint32_t> node_weights;  // tree
   std::vector<uint32_t> straws;        // straw
+  std::vector<Divisor> item_divisors;  // straw2: one per item weight
 };
 
 struct Step {
@@ -50,6 +61,7 @@ struct Rule {
 
 struct ChooseArg {
   std::vector<std::vector<uint32_t>> weight_set;  // positions
+  std::vector<std::vector<Divisor>> divisors;     // per position, per item
   std::vector<int32_t> ids;
 };
 

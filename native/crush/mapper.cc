@@ -133,11 +133,13 @@ int Mapper::BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, in
     }
     case kStraw2: {
       const uint32_t* weights = b.item_weights.data();
+      const Divisor* divisors = b.item_divisors.data();
       const int32_t* ids = b.items.data();
       if (arg) {
         if (!arg->weight_set.empty()) {
           size_t pos = size_t(position) >= arg->weight_set.size() ? arg->weight_set.size() - 1 : size_t(position);
           weights = arg->weight_set[pos].data();
+          divisors = arg->divisors[pos].data();
         }
         if (!arg->ids.empty()) ids = arg->ids.data();
       }
@@ -147,8 +149,10 @@ int Mapper::BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, in
         int64_t draw;
         if (weights[i]) {
           uint32_t u = BucketHash3(b.hash, uint32_t(x), uint32_t(ids[i]), uint32_t(r)) & 0xffff;
-          int64_t ln = int64_t(CrushLn(u)) - 0x1000000000000ll;
-          draw = ln / int64_t(weights[i]);
+          // ln = crush_ln(u) - 2^48 is in [-2^48, 0]; C's ln / w truncates toward zero,
+          // which is -(|ln| / w).
+          uint64_t neg_ln = 0x1000000000000ull - CrushLn(u);
+          draw = -int64_t(divisors[i].Divide(neg_ln));
         } else {
           draw = INT64_MIN;
         }
