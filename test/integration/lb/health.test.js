@@ -12,6 +12,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 for (const type of ['tcp', 'http']) {
   test.serial(`${type} check: a killed backend is down within fall × interval and gets no new connections`, async (t) => {
+  t.timeout(60000);
     const serve = type === 'http'
       ? (s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'))
       : (s) => s.end('hello');
@@ -33,7 +34,7 @@ for (const type of ['tcp', 'http']) {
     const down = await new Promise((resolve) => pool.on('state', (c) => c.server.id === 'a' && c.to === 'down' && resolve(Date.now())));
     const took = down - killedAt;
     // At most fall checks after the kill, each ≤ interval (+10 % jitter) apart, plus the one in progress.
-    t.true(took <= (fall + 1) * interval * 1.1 + 100, `down after ${took} ms`);
+    t.true(took <= (fall + 1) * interval * 1.1 + 250, `down after ${took} ms`); // + margin for a loaded CI machine
     t.regex(pool.get('a').lastReason, /check failed 3 times/);
 
     const picksBefore = pool.get('a').counters.picks;
@@ -47,21 +48,25 @@ for (const type of ['tcp', 'http']) {
 }
 
 test.serial('a recovered backend comes back after rise checks', async (t) => {
+  t.timeout(60000);
   const a = await backend((s) => s.end());
   const port = a.port;
   const pool = new lb.Pool({ servers: [{ id: 'a', host: '127.0.0.1', port }] });
   const checker = new lb.HealthChecker(pool, { type: 'tcp', intervalMs: 100, downIntervalMs: 100, fall: 1, rise: 2, jitter: 0 }).start();
   const keepAlive = setInterval(() => {}, 1000); // the checker's timers do not hold the process open
   t.teardown(() => { checker.stop(); clearInterval(keepAlive); });
+  const down = new Promise((resolve) => pool.on('state', (c) => c.to === 'down' && resolve()));
+  const up = new Promise((resolve) => pool.on('state', (c) => c.to === 'up' && resolve(c)));
   a.kill();
-  await new Promise((resolve) => pool.on('state', (c) => c.to === 'down' && resolve()));
+  await down;
   const again = await backend((s) => s.end(), port);
-  const up = await new Promise((resolve) => pool.on('state', (c) => c.to === 'up' && resolve(c)));
-  t.regex(up.reason, /check passed 2 times/);
-  await again.close();
+  t.teardown(() => again.close());
+  await up;
+  t.regex((await up).reason, /check passed 2 times/);
 });
 
 needs(test.serial, [requires.root])('icmp check: loopback answers echo requests', async (t) => {
+  t.timeout(60000);
   const pinger = new lb.Pinger();
   t.teardown(() => pinger.close());
   const r = await pinger.ping('127.0.0.1', 1000);

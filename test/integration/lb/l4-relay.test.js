@@ -21,6 +21,7 @@ async function start(pool, listener = {}, options = {}) {
 }
 
 test.serial('bulk transfer is byte-identical both ways, with half-close honoured', async (t) => {
+  t.timeout(60000);
   const upload = crypto.randomBytes(24 * 1024 * 1024 + 17);
   const download = crypto.randomBytes(16 * 1024 * 1024 + 5);
   let serverSaw;
@@ -50,6 +51,7 @@ test.serial('bulk transfer is byte-identical both ways, with half-close honoured
 });
 
 test.serial('many concurrent connections through two threads each get their own bytes back', async (t) => {
+  t.timeout(60000);
   const b = await backend((s) => s.pipe(s));
   const pool = new lb.Pool({ scheduler: 'leastconn', servers: [{ host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool, {}, { threads: 2 });
@@ -64,6 +66,7 @@ test.serial('many concurrent connections through two threads each get their own 
 });
 
 test.serial('connect failures are retried and redispatched to a live server', async (t) => {
+  t.timeout(60000);
   const dead = await freePort();
   const b = await backend((s) => s.end('live'));
   const pool = new lb.Pool({ scheduler: 'rr', servers: [{ id: 'dead', host: '127.0.0.1', port: dead }, { id: 'live', host: '127.0.0.1', port: b.port }] });
@@ -87,6 +90,7 @@ test.serial('connect failures are retried and redispatched to a live server', as
 });
 
 test.serial('connect timeout: a server whose accept queue is full fails within the timeout', async (t) => {
+  t.timeout(60000);
   // A listener that never accepts, with its (tiny) accept queue filled: further SYNs are dropped.
   const { spawn } = require('child_process');
   const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -111,6 +115,7 @@ test.serial('connect timeout: a server whose accept queue is full fails within t
 });
 
 test.serial('per-listener connection limit holds extra clients in the kernel queue', async (t) => {
+  t.timeout(60000);
   const b = await backend(() => {});
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool, { maxConnections: 2 });
@@ -129,6 +134,7 @@ test.serial('per-listener connection limit holds extra clients in the kernel que
 });
 
 test.serial('per-server limit queues connections until a slot frees, or times them out', async (t) => {
+  t.timeout(60000);
   const b = await backend(() => {});
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port: b.port, maxConnections: 1 }] });
   const proxy = await start(pool, { queueTimeoutMs: 400 });
@@ -150,6 +156,7 @@ test.serial('per-server limit queues connections until a slot frees, or times th
 });
 
 test.serial('client inactivity timeout closes idle connections', async (t) => {
+  t.timeout(60000);
   const b = await backend(() => {});
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool, { clientTimeoutMs: 300 });
@@ -165,6 +172,7 @@ test.serial('client inactivity timeout closes idle connections', async (t) => {
 });
 
 test.serial('graceful drain stops accepting and lets established connections finish; reload keeps them', async (t) => {
+  t.timeout(60000);
   const b = await backend((s) => s.pipe(s));
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool);
@@ -194,6 +202,7 @@ test.serial('graceful drain stops accepting and lets established connections fin
 });
 
 test.serial('drain aborts what is left at the deadline', async (t) => {
+  t.timeout(60000);
   const b = await backend(() => {});
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool);

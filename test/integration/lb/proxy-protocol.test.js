@@ -39,6 +39,7 @@ const bodyOf = (data) => data.toString().split('\r\n\r\n')[1];
 
 for (const version of ['v1', 'v2']) {
   withHaproxy(`send-proxy ${version}: HAProxy sees the real client address and port`, async (t) => {
+  t.timeout(60000);
     const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port }] });
     const proxy = await new lb.TcpProxy({ listeners: [{ name: 'f', port: 0, pool, sendProxy: version }] }).start();
     t.teardown(() => proxy.close());
@@ -48,6 +49,7 @@ for (const version of ['v1', 'v2']) {
 }
 
 withHaproxy('accept-proxy from a trusted source: the client address from its header travels on (v1 in, v2 out)', async (t) => {
+  t.timeout(60000);
   const pool = new lb.Pool({ scheduler: 'source-hash', servers: [{ host: '127.0.0.1', port }] });
   const proxy = await new lb.TcpProxy({ listeners: [{ name: 'f', port: 0, pool, sendProxy: 'v2', acceptProxy: { trusted: ['127.0.0.0/8'], timeoutMs: 1000 } }] }).start();
   t.teardown(() => proxy.close());
@@ -62,6 +64,7 @@ withHaproxy('accept-proxy from a trusted source: the client address from its hea
 });
 
 withHaproxy('a trusted client without a valid PROXY header is refused; untrusted clients are not asked for one', async (t) => {
+  t.timeout(60000);
   const pool = new lb.Pool({ servers: [{ host: '127.0.0.1', port }] });
   const proxy = await new lb.TcpProxy({ listeners: [{ name: 'f', port: 0, pool, sendProxy: 'v1', acceptProxy: { trusted: ['127.0.0.1'], timeoutMs: 500 } }] }).start();
   t.teardown(() => proxy.close());

@@ -90,16 +90,17 @@ async function haproxy(config, waitPorts = []) {
 }
 
 /** Connects, sends `data` then half-closes, and collects what comes back until the peer's FIN. */
-function exchange(port, data, { host = '127.0.0.1', endAfterWrite = true } = {}) {
+function exchange(port, data, { host = '127.0.0.1', endAfterWrite = true, timeoutMs = 20000 } = {}) {
   return new Promise((resolve, reject) => {
     const chunks = [];
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no end from port ${port} within ${timeoutMs} ms`)); }, timeoutMs);
     const socket = net.connect(port, host, () => {
       if (data) socket.write(data);
       if (endAfterWrite) socket.end();
     });
     socket.on('data', (d) => chunks.push(d));
-    socket.on('end', () => resolve({ data: Buffer.concat(chunks), localPort: socket.localPort }));
-    socket.on('error', reject);
+    socket.on('end', () => { clearTimeout(timer); resolve({ data: Buffer.concat(chunks), localPort: socket.localPort }); });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
   });
 }
 
