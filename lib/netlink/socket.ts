@@ -12,7 +12,7 @@ import { NetlinkMessage, NetlinkRequest, readErrorPayload, splitMessages, writeH
 
 interface NativeSocket {
   readonly portId: number;
-  transact(bytes: Uint8Array, windowBytes: number, timeoutMs: number): Promise<{ replies: Buffer; errno: number; syscall: string; sends: number; retriedBusy: number }>;
+  transact(bytes: Uint8Array, windowBytes: number, timeoutMs: number, maxDumps: number): Promise<{ replies: Buffer; errno: number; syscall: string; sends: number; retriedBusy: number }>;
   close(): void;
 }
 interface NativeNetlink {
@@ -24,6 +24,8 @@ export interface SocketOptions {
   receiveBuffer?: number;
   /** Bytes of requests per sendmsg; their acks must fit the receive buffer (default 64 KiB). */
   windowBytes?: number;
+  /** Dumps per window: each may park a 32 KiB skb in the receive queue (default 32). */
+  dumpsPerWindow?: number;
   /** Gives up an exchange with NETLINK_ETIMEDOUT after this long (default 30 s). */
   timeoutMs?: number;
   /** Times an interrupted dump is tried again before NETLINK_DUMP_INTR (default 5). */
@@ -57,6 +59,7 @@ export class NetlinkSocket {
   private readonly windowBytes: number;
   private readonly timeoutMs: number;
   private readonly dumpRetries: number;
+  private readonly dumpsPerWindow: number;
   /** Totals since the socket was opened: requests sent, sendmsg calls, EBUSY dump retries. */
   readonly stats: ExchangeStats = { requests: 0, sends: 0, retriedBusy: 0 };
 
@@ -66,6 +69,7 @@ export class NetlinkSocket {
     this.windowBytes = check.integer('windowBytes', options.windowBytes ?? 64 * 1024, 64, 64 * 1024 * 1024);
     this.timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? 30_000, 1, 24 * 3600 * 1000);
     this.dumpRetries = check.integer('dumpRetries', options.dumpRetries ?? 5, 0, 1000);
+    this.dumpsPerWindow = check.integer('dumpsPerWindow', options.dumpsPerWindow ?? 32, 1, 1 << 20);
     const { Socket } = nativeModule<NativeNetlink>('netlink');
     try {
       this.handle = new Socket(protocol, receiveBuffer);
@@ -155,7 +159,7 @@ export class NetlinkSocket {
       replies.push(reply);
       bySeq.set(seq, reply);
     }
-    const result = await this.handle.transact(bytes, this.windowBytes, this.timeoutMs);
+    const result = await this.handle.transact(bytes, this.windowBytes, this.timeoutMs, this.dumpsPerWindow);
     this.stats.requests += requests.length;
     this.stats.sends += result.sends;
     this.stats.retriedBusy += result.retriedBusy;

@@ -1,5 +1,5 @@
 // JS binding of the netlink channel: `new Socket(protocol, receiveBuffer)`, `transact(bytes,
-// windowBytes, timeoutMs)` -> Promise<{ replies, errno, syscall, sends, retriedBusy }>,
+// windowBytes, timeoutMs, maxDumpsPerWindow)` -> Promise<{ replies, errno, syscall, sends, retriedBusy }>,
 // `close()`. The exchange runs on the libuv pool; one at a time per socket (lib/netlink queues).
 #include <napi.h>
 
@@ -53,14 +53,14 @@ class Socket : public Napi::ObjectWrap<Socket> {
 
 class TransactWorker : public Napi::AsyncWorker {
  public:
-  TransactWorker(Napi::Env env, Socket* socket, const uint8_t* data, size_t length, size_t window, int timeout)
+  TransactWorker(Napi::Env env, Socket* socket, const uint8_t* data, size_t length, size_t window, size_t max_dumps, int timeout)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), socket_(socket),
-        requests_(data, data + length), window_(window), timeout_(timeout) {
+        requests_(data, data + length), window_(window), max_dumps_(max_dumps), timeout_(timeout) {
     socket_ref_ = Napi::Persistent(socket->Value());
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override { socket_->channel_.Transact(requests_.data(), requests_.size(), window_, timeout_, result_); }
+  void Execute() override { socket_->channel_.Transact(requests_.data(), requests_.size(), window_, max_dumps_, timeout_, result_); }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -86,6 +86,7 @@ class TransactWorker : public Napi::AsyncWorker {
   Napi::ObjectReference socket_ref_;  // keeps the socket alive while the pool thread uses it
   std::vector<uint8_t> requests_;
   size_t window_;
+  size_t max_dumps_;
   int timeout_;
   TransactResult result_;
 };
@@ -95,6 +96,7 @@ Napi::Value Socket::Transact(const Napi::CallbackInfo& info) {
   ByteView bytes = ArgBytes(info, 0);
   size_t window = static_cast<size_t>(ArgInt(info, 1, 64, 64 * 1024 * 1024));
   int timeout = static_cast<int>(ArgInt(info, 2, 1, 24 * 3600 * 1000));
+  size_t max_dumps = static_cast<size_t>(ArgInt(info, 3, 1, 1 << 20));
   if (!channel_.IsOpen()) ThrowTyped(env, "NETLINK_CLOSED", "the netlink socket is closed");
   if (busy_) ThrowTyped(env, "NETLINK_BUSY", "an exchange is already running on this socket");
   std::vector<MessageView> messages;
@@ -106,7 +108,7 @@ Napi::Value Socket::Transact(const Napi::CallbackInfo& info) {
     if (!dump && !(m.flags & kFlagAck))
       ThrowTyped(env, "ERR_NATIVE_ARGS", "every request must be a dump or ask for an ack (seq " + std::to_string(m.seq) + ")");
   }
-  auto* worker = new TransactWorker(env, this, bytes.data, bytes.length, window, timeout);
+  auto* worker = new TransactWorker(env, this, bytes.data, bytes.length, window, max_dumps, timeout);
   busy_ = true;
   Napi::Promise promise = worker->Promise();
   worker->Queue();

@@ -62,7 +62,7 @@ int Channel::Open(int protocol, int receive_buffer, std::string* syscall) {
   return 0;
 }
 
-void Channel::Transact(const uint8_t* requests, size_t length, size_t window_bytes, int timeout_ms, TransactResult& result) {
+void Channel::Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, TransactResult& result) {
   std::vector<MessageView> messages;
   size_t bad = 0;
   if (!SplitMessages(requests, length, messages, &bad)) {
@@ -82,9 +82,12 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
     if (pending.empty()) {
       // Fill the next window: whole requests up to window_bytes (at least one).
       window.clear();
+      size_t dumps = 0;
       while (!queue.empty()) {
         const MessageView& m = messages[queue.front()];
-        if (!window.empty() && window.size() + Align4(m.length) > window_bytes) break;
+        bool dump = (m.flags & kFlagDump) == kFlagDump;
+        if (!window.empty() && (window.size() + Align4(m.length) > window_bytes || (dump && dumps >= max_dumps))) break;
+        if (dump) ++dumps;
         size_t at = window.size();
         window.resize(at + Align4(m.length), 0);
         std::memcpy(window.data() + at, requests + m.offset, m.length);
