@@ -8,7 +8,7 @@ import { GENL_HEADER_LENGTH } from '../netlink/constants';
 import { NetlinkError } from '../netlink/errors';
 import { GenericNetlink } from '../netlink/genl';
 import type { NetlinkMessage, NetlinkRequest } from '../netlink/message';
-import type { Reply, SocketOptions } from '../netlink/socket';
+import type { NetlinkSocket, Reply, SocketOptions } from '../netlink/socket';
 import {
   daemonAttrs,
   decodeDaemon,
@@ -62,6 +62,11 @@ export class Ipvs {
 
   close(): void {
     this.genl.close();
+  }
+
+  /** The underlying netlink socket (for batching raw IPVS requests). */
+  genlSocket(): NetlinkSocket {
+    return this.genl.socket;
   }
 
   /** Builds one IPVS request (exposed for batching and for byte-level tests). */
