@@ -60,7 +60,7 @@ const table: Record<string, string> = {
   zero: 'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
 };
 // tunnel_types_v_options over tun-port, tun-nocsum, tun-csum, tun-remcsum
-const tunnelTable: Record<string, string> = { ipip: 'xxxx', gue: '+111', gre: 'x111' };
+const tunnelTable: Record<string, string> = { ipip: 'xxxx', gue: '+111', gre: 'x11x' };
 const tunnelOpts: Opt[] = ['tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
 
 export interface Entry {
