@@ -18,6 +18,8 @@ export interface ApplyOptions {
 
 export interface ApplyResult {
   operations: Operation[];
+  /** Milliseconds spent reading the table, planning, and sending the changes. */
+  timings: { readMs: number; planMs: number; sendMs: number };
   /** Netlink requests sent for the changes (reads not counted). */
   requests: number;
   counts: Record<Operation['op'], number>;
@@ -71,14 +73,15 @@ export function plan(current: readonly ServiceWithDestinations[], desired: reado
   const edits: Operation[] = [];
   if (prune) for (const [id, service] of have) if (!want.has(id)) removals.push({ op: 'delete-service', service: keyOf(service) });
   for (const [id, spec] of want) {
-    const { destinations = [], ...serviceSpec } = spec;
-    const key = serviceSpec as ServiceSpec;
+    // the desired entry itself serves as the service spec (its extra 'destinations' is ignored)
+    const key: ServiceSpec = spec;
     const wantDests = new Map<string, DestinationSpec>();
-    for (const dest of destinations) {
+    for (const dest of spec.destinations ?? []) {
       checkDestination(dest);
-      const destId = destinationId(dest);
+      const address = canonicalAddress(dest.address);
+      const destId = `${address}|${dest.port}`;
       if (wantDests.has(destId)) throw new HakitError('IPVS_DUPLICATE', `destination ${dest.address}:${dest.port} is listed twice in service ${id}`, { service: id, destination: destId });
-      wantDests.set(destId, { ...dest, address: canonicalAddress(dest.address) });
+      wantDests.set(destId, address === dest.address ? dest : { ...dest, address });
     }
     const existing = have.get(id);
     if (!existing) {
@@ -108,13 +111,22 @@ export async function apply(ipvs: Ipvs, desired: readonly DesiredService[], opti
   const prune = options.prune ?? true;
   let requests = 0;
   let all: Operation[] = [];
+  const timings = { readMs: 0, planMs: 0, sendMs: 0 };
+  const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
   // A lost reply (ENOBUFS, timeout) leaves the outcome unknown: read the table again and
   // compute what is still missing, a few times at most.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const operations = plan(await ipvs.table(), desired, prune);
+    let t = process.hrtime.bigint();
+    const current = await ipvs.table();
+    timings.readMs += since(t);
+    t = process.hrtime.bigint();
+    const operations = plan(current, desired, prune);
+    timings.planMs += since(t);
     if (attempt === 0) all = operations;
     if (options.dryRun || operations.length === 0) break;
+    t = process.hrtime.bigint();
     const replies = await ipvs.execute(operations);
+    timings.sendMs += since(t);
     requests += operations.length;
     const failed = replies.filter((r) => r.error);
     if (failed.length === 0) break;
@@ -124,5 +136,5 @@ export async function apply(ipvs: Ipvs, desired: readonly DesiredService[], opti
       throw new HakitError('IPVS_APPLY', `${failed.length} of ${operations.length} changes failed; first: ${errors[0]!.message}`, { errors: errors.map((e) => ({ code: e.code, message: e.message, details: e.details })) }, { cause: errors[0] });
     }
   }
-  return { operations: all, requests, counts: countOps(all) };
+  return { operations: all, requests, counts: countOps(all), timings };
 }

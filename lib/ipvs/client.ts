@@ -3,7 +3,7 @@
  * netlink (family "IPVS", linux/ip_vs.h), many changes per exchange.
  */
 import { HakitError } from '../errors';
-import { Attributes, decodeAttributes, encodeAttributes } from '../netlink/attributes';
+import { Attributes, decodeAttributes } from '../netlink/attributes';
 import { GENL_HEADER_LENGTH } from '../netlink/constants';
 import { NetlinkError } from '../netlink/errors';
 import { GenericNetlink } from '../netlink/genl';
@@ -71,7 +71,7 @@ export class Ipvs {
 
   /** Builds one IPVS request (exposed for batching and for byte-level tests). */
   request(command: number, attrs: CommandAttrs, describe?: () => string): NetlinkRequest {
-    return this.genl.request(command, encodeAttributes(commandSchema, attrs), 0, describe);
+    return this.genl.requestWith(command, commandSchema, attrs, 0, describe);
   }
 
   private decode(message: NetlinkMessage): CommandAttrs {

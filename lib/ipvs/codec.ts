@@ -4,7 +4,7 @@
  */
 import { ArgumentError, check } from '../errors';
 import type { Attributes } from '../netlink/attributes';
-import { AF_INET, AF_INET6, addressBytes, familyOf, formatAddress, netmaskToWire, wireToNetmask } from './address';
+import { AF_INET, AF_INET6, addressBytes, canonicalAddress, familyOf, formatAddress, netmaskToWire, wireToNetmask } from './address';
 import { daemonSchema, destSchema, FWD_MASK, forwardMethods, serviceFlags, serviceSchema, stats64Schema, statsSchema, tunnelFlags, tunnelTypes } from './schema';
 import type { Daemon, DaemonSpec, Destination, DestinationSpec, Forward, Protocol, SchedFlag, Service, ServiceKey, ServiceSpec, Stats, TunnelChecksum, TunnelType } from './types';
 import { protocolNumbers } from './types';
@@ -25,11 +25,11 @@ export function serviceFamily(key: ServiceKey): 4 | 6 {
 /** A stable string naming a service: 'tcp|10.0.0.1|80' or 'fwmark|4|7'. */
 export function serviceId(key: ServiceKey): string {
   if (key.fwmark !== undefined) return `fwmark|${key.family ?? 4}|${key.fwmark}`;
-  return `${key.protocol}|${formatAddress(familyOf(key.address), addressBytes(key.address))}|${key.port}`;
+  return `${key.protocol}|${canonicalAddress(key.address)}|${key.port}`;
 }
 
 export function destinationId(dest: { address: string; port: number }): string {
-  return `${formatAddress(familyOf(dest.address), addressBytes(dest.address))}|${dest.port}`;
+  return `${canonicalAddress(dest.address)}|${dest.port}`;
 }
 
 export function describeService(key: ServiceKey): string {
@@ -82,7 +82,10 @@ export function serviceAttrs(spec: ServiceSpec): ServiceAttrs {
   } else {
     netmask = check.integer('netmask', spec.netmask ?? 128, 1, 128);
   }
-  Object.assign(attrs, { schedName: scheduler, flags: { flags, mask: 0xffffffff }, timeout: persistent, netmask });
+  attrs.schedName = scheduler;
+  attrs.flags = { flags, mask: 0xffffffff };
+  attrs.timeout = persistent;
+  attrs.netmask = netmask;
   if (spec.pe !== undefined && spec.pe !== '') attrs.peName = check.string('pe', spec.pe);
   return attrs;
 }
@@ -163,8 +166,12 @@ export function destKeyAttrs(dest: { address: string; port: number }): DestAttrs
 export function destAttrs(dest: DestinationSpec): DestAttrs {
   checkDestination(dest);
   const tunnel = dest.tunnel;
+  const key = destKeyAttrs(dest);
+  // explicit fields: object spread is slow in V8 on this path (50,000 destinations)
   return {
-    ...destKeyAttrs(dest),
+    addr: key.addr,
+    port: key.port,
+    addrFamily: key.addrFamily,
     fwdMethod: forwardMethods[dest.forward ?? 'route'],
     weight: dest.weight ?? 1,
     uThresh: dest.upperThreshold ?? 0,

@@ -134,12 +134,23 @@ function writeScalar(w: Writer, kind: ScalarKind, value: unknown, path: string):
   w.length += scalarSize[kind];
 }
 
+const compiled = new WeakMap<Schema, Array<[string, AttributeSpec]>>();
+function entries(schema: Schema): Array<[string, AttributeSpec]> {
+  let list = compiled.get(schema);
+  if (!list) {
+    list = Object.entries(schema);
+    compiled.set(schema, list);
+  }
+  return list;
+}
+
 /** Appends the attributes of `value` described by `schema` (in schema order) to `w`. */
 export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: Attributes<S>, path = ''): void {
-  for (const name in schema) {
+  const list = entries(schema);
+  for (let i = 0; i < list.length; i++) {
+    const [name, spec] = list[i]!;
     const v = (value as Record<string, unknown>)[name];
     if (v === undefined) continue;
-    const spec = schema[name]!;
     const where = path ? `${path}.${name}` : name;
     w.align();
     const start = w.length;
@@ -183,7 +194,8 @@ export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: A
         break;
       case 'struct': {
         if (typeof v !== 'object' || v === null) throw encodeError(where, 'must be an object');
-        for (const [field, kind] of Object.entries(spec.fields)) {
+        for (const field in spec.fields) {
+          const kind = spec.fields[field]!;
           w.reserve(8);
           writeScalar(w, kind, (v as Record<string, unknown>)[field], `${where}.${field}`);
         }
@@ -201,10 +213,24 @@ export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: A
   w.align();
 }
 
-export function encodeAttributes<S extends Schema>(schema: S, value: Attributes<S>): Buffer {
-  const w = new Writer(256);
-  writeAttributes(w, schema, value);
-  return Buffer.from(w.bytes());
+const scratch = new Writer(64 * 1024);
+
+/**
+ * Encodes into a fresh Buffer, after `prefix` bytes (e.g. the 4-byte genlmsghdr) that the
+ * caller fills. One allocation per message, from Node's pool for small ones.
+ */
+export function encodeAttributes<S extends Schema>(schema: S, value: Attributes<S>, prefix = 0): Buffer {
+  scratch.length = 0;
+  scratch.reserve(prefix);
+  scratch.buffer.fill(0, 0, prefix);
+  scratch.length = prefix;
+  try {
+    writeAttributes(scratch, schema, value);
+  } catch (error) {
+    scratch.length = 0;
+    throw error;
+  }
+  return Buffer.from(scratch.bytes());
 }
 
 export class MalformedError extends HakitError {

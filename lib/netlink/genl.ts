@@ -3,7 +3,7 @@
  * (CTRL_CMD_GETFAMILY), and their commands carry a genlmsghdr then attributes.
  */
 import { HakitError } from '../errors';
-import { decodeAttributes, defineSchema, encodeAttributes } from './attributes';
+import { Attributes, decodeAttributes, defineSchema, encodeAttributes, Schema } from './attributes';
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
@@ -110,6 +110,14 @@ export class GenericNetlink {
   /** A request of this family: command, the family's version, attributes. */
   request(command: number, attributes: Uint8Array, flags = 0, describe?: () => string): NetlinkRequest {
     return { type: this.family.id, flags, payload: genlPayload(command, this.family.version, attributes), ...(describe ? { describe } : {}) };
+  }
+
+  /** Like request(), encoding the attributes straight after the genlmsghdr (one allocation). */
+  requestWith<S extends Schema>(command: number, schema: S, attributes: Attributes<S>, flags = 0, describe?: () => string): NetlinkRequest {
+    const payload = encodeAttributes(schema, attributes, GENL_HEADER_LENGTH);
+    payload[0] = command;
+    payload[1] = this.family.version;
+    return describe ? { type: this.family.id, flags, payload, describe } : { type: this.family.id, flags, payload };
   }
 
   close(): void {

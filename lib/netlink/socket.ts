@@ -24,7 +24,8 @@ export interface SocketOptions {
   receiveBuffer?: number;
   /** Bytes of requests per sendmsg; their acks must fit the receive buffer (default 64 KiB). */
   windowBytes?: number;
-  /** Dumps per window: each may park a 32 KiB skb in the receive queue (default 32). */
+  /** Dumps per window (default 1): the kernel runs one dump per socket at a time and refuses
+   * the others with EBUSY, so more only helps when the dumps are empty. */
   dumpsPerWindow?: number;
   /** Gives up an exchange with NETLINK_ETIMEDOUT after this long (default 30 s). */
   timeoutMs?: number;
@@ -69,7 +70,7 @@ export class NetlinkSocket {
     this.windowBytes = check.integer('windowBytes', options.windowBytes ?? 64 * 1024, 64, 64 * 1024 * 1024);
     this.timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? 30_000, 1, 24 * 3600 * 1000);
     this.dumpRetries = check.integer('dumpRetries', options.dumpRetries ?? 5, 0, 1000);
-    this.dumpsPerWindow = check.integer('dumpsPerWindow', options.dumpsPerWindow ?? 32, 1, 1 << 20);
+    this.dumpsPerWindow = check.integer('dumpsPerWindow', options.dumpsPerWindow ?? 1, 1, 1 << 20);
     const { Socket } = nativeModule<NativeNetlink>('netlink');
     try {
       this.handle = new Socket(protocol, receiveBuffer);
