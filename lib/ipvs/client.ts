@@ -8,7 +8,9 @@ import { GENL_HEADER_LENGTH } from '../netlink/constants';
 import { NetlinkError } from '../netlink/errors';
 import { GenericNetlink } from '../netlink/genl';
 import type { NetlinkMessage, NetlinkRequest } from '../netlink/message';
-import type { NetlinkSocket, Reply, SocketOptions } from '../netlink/socket';
+import { NetlinkSocket } from '../netlink/socket';
+import type { Reply, SocketOptions } from '../netlink/socket';
+import { protocols } from '../netlink/constants';
 import {
   daemonAttrs,
   decodeDaemon,
@@ -37,8 +39,15 @@ export type Operation =
   | { op: 'add-destination' | 'edit-destination'; service: ServiceKey; destination: DestinationSpec }
   | { op: 'delete-destination'; service: ServiceKey; destination: { address: string; port: number } };
 
+/** Sockets that read destinations in parallel: the kernel runs one dump per socket at a time. */
+const PARALLEL_READERS = 4;
+
 export class Ipvs {
-  private constructor(private readonly genl: GenericNetlink) {}
+  private readonly readers: NetlinkSocket[] = [];
+  private constructor(
+    private readonly genl: GenericNetlink,
+    private readonly options: SocketOptions = {},
+  ) {}
 
   /**
    * Opens a generic netlink socket and resolves the IPVS family. A kernel without IPVS (module
@@ -46,7 +55,7 @@ export class Ipvs {
    */
   static async open(options: SocketOptions = {}): Promise<Ipvs> {
     try {
-      return new Ipvs(await GenericNetlink.open(IPVS_GENL_NAME, options));
+      return new Ipvs(await GenericNetlink.open(IPVS_GENL_NAME, options), options);
     } catch (error) {
       if (error instanceof HakitError && error.code === 'NETLINK_FAMILY_NOT_FOUND') {
         throw new HakitError('IPVS_NOT_LOADED', 'IPVS is not available in this kernel: the generic netlink family "IPVS" does not exist (load it with `modprobe ip_vs`, or use a kernel built with CONFIG_IP_VS)', { family: IPVS_GENL_NAME }, { cause: error });
@@ -57,11 +66,24 @@ export class Ipvs {
 
   /** Netlink traffic so far: requests sent, sendmsg calls. */
   get stats(): { requests: number; sends: number; retriedBusy: number } {
-    return { ...this.genl.socket.stats };
+    const total = { ...this.genl.socket.stats };
+    for (const r of this.readers) {
+      total.requests += r.stats.requests;
+      total.sends += r.stats.sends;
+      total.retriedBusy += r.stats.retriedBusy;
+    }
+    return total;
   }
 
   close(): void {
     this.genl.close();
+    for (const r of this.readers.splice(0)) r.close();
+  }
+
+  private reader(index: number): NetlinkSocket {
+    if (index === 0) return this.genl.socket;
+    while (this.readers.length < index) this.readers.push(new NetlinkSocket(protocols.generic, this.options));
+    return this.readers[index - 1]!;
   }
 
   /** The underlying netlink socket (for batching raw IPVS requests). */
@@ -109,7 +131,11 @@ export class Ipvs {
   /** The destinations of many services, in one exchange. */
   async destinationsOf(keys: readonly ServiceKey[]): Promise<Destination[][]> {
     const requests = keys.map((key) => this.request(commands.GET_DEST, { service: serviceKeyAttrs(key) }, () => `IPVS GET_DEST ${describeService(key)}`));
-    const dumps = await this.genl.socket.dumpMany(requests);
+    // Large tables are read over several sockets at once, in contiguous slices.
+    const parts = requests.length < 256 ? 1 : PARALLEL_READERS;
+    const size = Math.ceil(requests.length / parts);
+    const slices = await Promise.all(Array.from({ length: parts }, (_, i) => this.reader(i).dumpMany(requests.slice(i * size, (i + 1) * size))));
+    const dumps = slices.flat();
     return dumps.map((messages, i) => {
       const family = serviceFamily(keys[i]!);
       return messages.map((m) => decodeDestination(this.decode(m).dest ?? {}, family));
