@@ -91,7 +91,8 @@ export function entryRequest(ipvs: Ipvs, entry: Entry): NetlinkRequest | undefin
       return ipvs.request(commands.ZERO, entry.options.has('service-address') ? { service: serviceKeyAttrs(serviceKey(entry)) } : {}, what);
     case 'add-server':
     case 'edit-server': {
-      const attrs = destAttrs({ ...dest(), forward: d.forward, weight: d.weight, upperThreshold: d.upper, lowerThreshold: d.lower, tunnel: { type: d.tunType, port: d.tunPort, checksum: d.tunFlags } });
+      // no object spread here: it is slow in V8 and -R runs this 40,000 times
+      const attrs = destAttrs({ address: d.address!, port: d.port, forward: d.forward, weight: d.weight, upperThreshold: d.upper, lowerThreshold: d.lower, tunnel: { type: d.tunType, port: d.tunPort, checksum: d.tunFlags } });
       return ipvs.request(entry.cmd === 'add-server' ? commands.NEW_DEST : commands.SET_DEST, { service: serviceKeyAttrs(serviceKey(entry)), dest: attrs }, what);
     }
     case 'delete-server':
