@@ -27,7 +27,7 @@ export interface SocketOptions {
   /** Dumps per window (default 1): the kernel runs one dump per socket at a time and refuses
    * the others with EBUSY, so more only helps when the dumps are empty. */
   dumpsPerWindow?: number;
-  /** Gives up an exchange with NETLINK_ETIMEDOUT after this long (default 30 s). */
+  /** Gives up an exchange with NETLINK_ETIMEDOUT when the kernel stays silent this long (default 30 s). */
   timeoutMs?: number;
   /** Times an interrupted dump is tried again before NETLINK_DUMP_INTR (default 5). */
   dumpRetries?: number;

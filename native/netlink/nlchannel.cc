@@ -142,6 +142,7 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
       return;
     }
     if (from.nl_pid != 0) continue;  // only the kernel answers requests
+    deadline = NowMs() + timeout_ms;     // the timeout bounds silence, not the whole batch
     std::vector<MessageView> replies;
     if (!SplitMessages(receive_.data(), static_cast<size_t>(got), replies, &bad)) {
       result.sys_errno = EBADMSG;

@@ -30,7 +30,7 @@ class Channel {
   // Sends the requests (back-to-back netlink messages with unique sequence numbers; each
   // either a dump or carrying NLM_F_ACK) in windows of at most window_bytes, and collects the
   // replies until every request has its final message (the ack / error, or NLMSG_DONE).
-  // A dump refused with EBUSY (another dump of ours still running) is sent again. At most
+  // timeout_ms bounds the wait for the kernel's next reply. A dump refused with EBUSY (another dump of ours still running) is sent again. At most
   // max_dumps dumps go in one window: each parks a whole skb (up to 32 KiB) in the receive
   // queue, and an overflowing queue loses answers.
   void Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, TransactResult& result);
