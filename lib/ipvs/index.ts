@@ -5,6 +5,8 @@
 export { Ipvs } from './client';
 export type { Operation, ServiceWithDestinations } from './client';
 export { plan } from './apply';
+export { VirtualServer, runCheck } from './virtual-server';
+export type { VirtualServerOptions, RealServer, HealthCheck } from './virtual-server';
 export type { ApplyOptions, ApplyResult } from './apply';
 export * from './types';
 export * as schema from './schema';
