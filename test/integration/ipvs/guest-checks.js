@@ -144,6 +144,20 @@ async function main() {
     record('errors', args.join(' '), a.stderr === b.stderr && a.status === b.status && a.stdout === b.stdout, { hakit: a, ipvsadm: b });
   }
 
+  // -R with a refused line and with a bad line: same messages, status and resulting table.
+  for (const input of ['-A -t 10.1.2.3:80 -s rr\n-A -t 3.3.3.3:3 -s rr\n-a -t 3.3.3.3:3 -r 4.4.4.4\n', '-A -t 5.5.5.5:5 -s rr\n-A -t 5.5.5.6\n-A -t 5.5.5.7:7 -s rr\n']) {
+    const before = real(['-Sn']).stdout;
+    const a = await hakit(['-R'], input);
+    const afterHakit = real(['-Sn']).stdout;
+    real(['-C']);
+    real(['-R'], before);
+    const b = real(['-R'], input);
+    const afterReal = real(['-Sn']).stdout;
+    record('errors', `-R ${JSON.stringify(input)}`, a.status === b.status && a.stderr === b.stderr && afterHakit === afterReal, { hakit: a, ipvsadm: b, diff: diff(afterHakit, afterReal) });
+    real(['-C']);
+    real(['-R'], before);
+  }
+
   // 6. Timeouts, zero, daemons.
   for (const [tool, run] of [['hakit', hakit], ['ipvsadm', async (a) => real(a)]]) {
     await run(['--set', tool === 'hakit' ? '901' : '902', '121', '301']);
@@ -255,6 +269,26 @@ async function traffic(client) {
     await client.zero();
     const zeroed = (await client.table()).find((s) => s.address === '10.200.0.100');
     record('traffic', 'zero clears counters', zeroed.stats.conns === 0n, String(zeroed.stats.conns));
+
+    // The health-checked virtual server drives the same service: HTTP checks of both backends,
+    // inhibit-on-failure, and the sorry server once the quorum is lost.
+    const vs = new ipvs.VirtualServer({
+      service: { ...vip, scheduler: 'rr' }, ipvs: client, inhibitOnFailure: true, quorum: 1, sorryServer: { address: '10.201.2.2', port: 8080, forward: 'masq' },
+      realServers: [1, 2].map((i) => ({ address: `10.201.${i}.2`, port: 80, forward: 'masq', weight: 1, check: { type: 'http', path: '/', timeoutMs: 3000 } })),
+    });
+    await vs.round();
+    const both = real(['-Ln', '-t', '10.200.0.100:80']).stdout;
+    record('virtual-server', 'both backends pass their HTTP check', /10\.201\.1\.2:80 +Masq +1 /.test(both) && /10\.201\.2\.2:80 +Masq +1 /.test(both), both);
+    servers[0].kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await vs.round();
+    const inhibited = real(['-Ln', '-t', '10.200.0.100:80']).stdout;
+    record('virtual-server', 'a dead backend is kept at weight 0 (inhibit)', /10\.201\.1\.2:80 +Masq +0 /.test(inhibited) && /10\.201\.2\.2:80 +Masq +1 /.test(inhibited), inhibited);
+    servers[1].kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await vs.round();
+    const sorry = real(['-Ln', '-t', '10.200.0.100:80']).stdout;
+    record('virtual-server', 'quorum lost: the sorry server is added', /10\.201\.2\.2:8080 +Masq +1 /.test(sorry) && /10\.201\.2\.2:80 +Masq +0 /.test(sorry), sorry);
   } finally {
     for (const s of servers) s.kill();
     spawnSync('sh', ['-c', 'for n in ipvs-b1 ipvs-b2 ipvs-c; do ip netns del $n; done; ip link del ipvs-vip; ipvsadm -C'], { stdio: 'ignore' });
