@@ -14,3 +14,5 @@ export * as crush from './crush';
 export * as ceph from './ceph';
 export * as gluster from './gluster';
 export * as lb from './lb';
+export * as netlink from './netlink';
+export * as ipvs from './ipvs';

@@ -19,6 +19,7 @@ const commands: Record<string, Loader> = {
   gluster: async () => (require('./gluster') as typeof import('./gluster')).default,
   ceph: async () => (require('./ceph') as typeof import('./ceph')).default,
   lb: async () => (require('./lb') as typeof import('./lb')).default,
+  ipvsadm: async () => (require('./ipvsadm') as typeof import('./ipvsadm')).default,
 };
 
 export function commandNames(): string[] {
