@@ -8,3 +8,5 @@ export { createLogger, silentLogger } from './log';
 export type { Logger, LogLevel, LoggerOptions } from './log';
 export { buildInfo } from './native';
 export type { BuildInfo } from './native';
+export * as netlink from './netlink';
+export * as ipvs from './ipvs';
