@@ -10,3 +10,4 @@ export { buildInfo } from './native';
 export type { BuildInfo } from './native';
 export * as netlink from './netlink';
 export * as ipvs from './ipvs';
+export * as vrrp from './vrrp';
