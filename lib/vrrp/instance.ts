@@ -144,8 +144,9 @@ export class VrrpInstance extends EventEmitter {
   }
 
   private startRunning(reason: string): void {
+    // keepalived 2.2.7 starts `state MASTER` below priority 255 in BACKUP too (measured): only
+    // the address owner takes over at once.
     if (this.basePriority === 255) this.toMaster(`${reason}: address owner (priority 255)`);
-    else if (this.options.state === 'MASTER' && this.state === 'INIT') this.toMaster(`${reason}: initial state MASTER`);
     else this.toBackup(reason);
   }
 

@@ -43,7 +43,7 @@ export interface InstanceOptions {
   /** Advertisement interval in ms (v2: whole seconds; v3: 10 ms steps, 10-40950). */
   advertInt: number;
   version?: 2 | 3;
-  /** Initial state wanted (keepalived's `state`). */
+  /** keepalived's `state`; as in keepalived 2.2.7, every instance below priority 255 starts in BACKUP. */
   state?: 'BACKUP' | 'MASTER';
   preempt?: boolean;
   /** ms a higher-priority backup waits before preempting a lower-priority master. */

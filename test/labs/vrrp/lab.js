@@ -4,6 +4,7 @@
 // Host i: eth0 MAC 02:00:00:00:00:0i, 192.0.2.(10+i)/24, 2001:db8::(10+i)/64, fe80::ff:fe00:i.
 const { execFileSync, spawn, spawnSync } = require('child_process');
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -26,6 +27,7 @@ class Lab {
     this.br = `${tag}-br`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${tag}-lab-`));
     this.procs = new Set();
+    this.seq = 0;
   }
   ns(i) { return `${this.tag}-h${i}`; }
   ip4(i) { return `192.0.2.${10 + i}`; }
@@ -95,7 +97,7 @@ class Lab {
   }
 
   /** keepalived (VRRP only, no fork, no respawn) in host i; state transitions go to a file. */
-  async keepalived(i, conf, name = `ka-h${i}`) {
+  async keepalived(i, conf, name = `ka-h${i}-${++this.seq}`) {
     const d = path.join(this.dir, name);
     fs.mkdirSync(d, { recursive: true });
     const notify = path.join(d, 'notify.sh');
@@ -115,17 +117,24 @@ class Lab {
     return child;
   }
 
-  /** keepalived's last reported state (from its notify script), or NONE. */
-  kaState(child) {
-    const lines = fs.readFileSync(path.join(child.dir, 'states'), 'utf8').trim().split('\n').filter(Boolean);
-    return lines.length ? lines[lines.length - 1].split(' ')[3] : 'NONE';
+  /** keepalived's current state: the last "Entering X STATE" of its log (the notify script is not run for the initial BACKUP), or NONE. */
+  kaState(child, instance) {
+    const re = /\((\S+)\) Entering (\w+) STATE/g;
+    let state = 'NONE';
+    for (const m of this.kaLog(child).matchAll(re)) if (!instance || m[1] === instance) state = m[2];
+    return state;
+  }
+  /** Transitions reported to keepalived's notify script: [{time, name, state, priority}]. */
+  kaTransitions(child) {
+    return fs.readFileSync(path.join(child.dir, 'states'), 'utf8').trim().split('\n').filter(Boolean)
+      .map((l) => l.split(' ')).map(([time, , name, state, priority]) => ({ time: Number(time), name, state, priority: Number(priority) }));
   }
   kaLog(child) {
     return fs.readFileSync(child.logFile, 'utf8');
   }
 
   /** hakit vrrp in host i. */
-  async hakit(i, conf, name = `hk-h${i}`) {
+  async hakit(i, conf, name = `hk-h${i}-${++this.seq}`) {
     const d = path.join(this.dir, name);
     fs.mkdirSync(d, { recursive: true });
     const file = path.join(d, 'keepalived.conf');
@@ -144,26 +153,31 @@ class Lab {
     return child;
   }
 
+  /** `hakit vrrp status` over the control socket, without a process per poll. */
   status(child) {
-    const r = spawnSync(process.execPath, [hakitBin, 'vrrp', 'status', '--control', child.control], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`status failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(child.control);
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.on('end', () => { try { resolve(JSON.parse(data)); } catch (e) { reject(e); } });
+      socket.on('error', reject);
+    });
   }
-  hkState(child, instance) {
-    const s = this.status(child).instances;
-    return (instance ? s.find((x) => x.name === instance) : s[0]).state;
+  async instanceStatus(child, instance) {
+    const s = (await this.status(child)).instances;
+    return instance ? s.find((x) => x.name === instance) : s[0];
   }
 
   /** State of either kind of process. */
-  state(child) {
-    return child.kind === 'keepalived' ? this.kaState(child) : this.hkState(child);
+  async state(child, instance) {
+    return child.kind === 'keepalived' ? this.kaState(child) : (await this.instanceStatus(child, instance)).state;
   }
 
-  async waitState(child, want, timeoutMs = 10000) {
+  async waitState(child, want, timeoutMs = 10000, instance) {
     const t0 = Date.now();
     for (;;) {
       let s;
-      try { s = this.state(child); } catch { s = 'UNKNOWN'; }
+      try { s = await this.state(child, instance); } catch { s = 'UNKNOWN'; }
       if (s === want) return Date.now() - t0;
       if (Date.now() - t0 > timeoutMs) throw new Error(`${child.kind} ${child.dir}: not ${want} after ${timeoutMs} ms (is ${s})`);
       await sleep(50);
@@ -193,12 +207,38 @@ class Lab {
     if (r === 'timeout') { this.kill(child, 'SIGKILL'); await child.exited; }
   }
 
+  /** Cuts (or restores) host i's link to the bridge: a split brain. */
+  partition(i, cut) {
+    // detached from the bridge, the port keeps its carrier: no FAULT, just silence
+    sh('ip', ['-n', this.br, 'link', 'set', `p${i}`, ...(cut ? ['nomaster'] : ['master', 'br0'])]);
+  }
+
+  /** Stops every daemon we started and removes addresses left behind (a crash leaves VIPs). */
+  async reset() {
+    for (let i = 1; i <= this.hosts; i++) this.partition(i, false);
+    for (const p of [...this.procs]) { this.kill(p, 'SIGKILL'); await Promise.race([p.exited, sleep(3000)]); }
+    for (let i = 1; i <= this.hosts; i++) {
+      for (const a of this.addresses(i)) {
+        const base = a.address === this.ip4(i) || a.address === `2001:db8::${10 + i}` || a.address === this.ll6(i) || a.address === '127.0.0.1' || a.address === '::1';
+        if (!base) spawnSync('ip', ['-n', this.ns(i), 'addr', 'del', `${a.address}/${a.prefix}`, 'dev', a.dev]);
+      }
+      for (const l of JSON.parse(sh('ip', ['-n', this.ns(i), '-j', 'link', 'show']))) {
+        if (l.ifname.startsWith('vrrp.')) spawnSync('ip', ['-n', this.ns(i), 'link', 'del', l.ifname]);
+      }
+    }
+  }
+
+  /** Sends a hand-made VRRP packet (hex, from the version byte) out of host i's eth0 with the given TTL. */
+  inject(i, hex, { ttl = 255, dst = '224.0.0.18', count = 1 } = {}) {
+    return this.exec(i, process.execPath, [path.join(__dirname, 'inject.js'), 'eth0', String(ttl), dst, hex, String(count)]);
+  }
+
   /** tcpdump on a host's eth0 (or 'br'); resolves to {stop(): Promise<file>} once listening. */
   async capture(where, filter = 'ip proto 112 or ip6 proto 112 or arp or icmp6') {
     const file = path.join(this.dir, `cap-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.pcap`);
     const ns = where === 'br' ? this.br : this.ns(where);
     const dev = where === 'br' ? 'br0' : 'eth0';
-    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-nn', '-U', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.procs.add(child);
     const exited = new Promise((r) => child.on('exit', r));
     await new Promise((resolve) => {
