@@ -85,6 +85,11 @@ export class RouteClient {
     return (this.socket ??= new NetlinkSocket(protocols.route, { receiveBuffer: 256 * 1024, timeoutMs: 5000 }));
   }
 
+  /** Opens the socket now, so the first failover does not pay for it. */
+  open(): void {
+    void this.sock;
+  }
+
   /** Adds addresses; one already present is fine (NLM_F_REPLACE). */
   async addAddresses(list: AddressSpec[]): Promise<void> {
     if (list.length === 0) return;

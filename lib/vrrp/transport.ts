@@ -67,6 +67,7 @@ export class RawLink implements Link {
       throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${instance.interface}: ${(cause as Error).message}`, { interface: instance.interface }, { cause });
     }
     sharedRoute ??= new RouteClient();
+    sharedRoute.open();
     sharedPacket ??= new v.PacketSocket();
     users++;
   }

@@ -64,14 +64,17 @@ test('equal priority: the higher primary address wins', (t) => {
   clock.advance(10000);
   t.is(hi.state, 'MASTER');
   t.is(lo.state, 'BACKUP');
-  // and a master hearing an equal priority from a higher address steps down
+  // two masters (a healed split brain): the one with the lower address steps down
   const { clock: c2, wire: w2 } = setup();
   const m = w2.instance('192.0.2.11', { priority: 150 });
+  const h = w2.instance('192.0.2.12', { priority: 150 });
+  m.link.down = true;
   m.start();
-  c2.advance(4000);
-  const h = w2.instance('192.0.2.12', { priority: 150, state: 'MASTER' });
   h.start();
-  c2.advance(10);
+  c2.advance(4000);
+  t.deepEqual([m.state, h.state], ['MASTER', 'MASTER']);
+  m.link.down = false;
+  c2.advance(1100);
   t.is(m.state, 'BACKUP');
   t.is(h.state, 'MASTER');
 });
