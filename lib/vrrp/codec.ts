@@ -23,7 +23,7 @@ export interface NativeVrrp {
   ifIndex(name: string): number;
   ifMac(name: string): Buffer | null;
   VrrpSocket: new (family: number, ifname: string, ifindex: number, multicast: boolean, ttl: number,
-    onPacket: (payload: Buffer, src: Buffer, dst: Buffer, ttl: number, ifindex: number, ipError: number) => void) => {
+    onPacket: (payload: Buffer, src: Buffer, dst: Buffer, ttl: number, ifindex: number, ipError: number, ageMs: number) => void) => {
     send(data: Uint8Array, dst: Uint8Array, src?: Uint8Array | null): number;
     close(): void;
   };

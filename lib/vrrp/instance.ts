@@ -234,7 +234,7 @@ export class VrrpInstance extends EventEmitter {
     if (this.version === 3 && a.interval === 0) return this.drop('advert_interval_err', 'advertisement interval 0');
     this.counters.advert_rcvd++;
     if (a.priority === 0) this.counters.pri_zero_rcvd++;
-    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src);
+    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, packet.ageMs ?? 0);
   }
 
   private drop(counter: keyof VrrpCounters, message: string): void {
@@ -243,11 +243,11 @@ export class VrrpInstance extends EventEmitter {
     this.emit('drop', { instance: this.options.name, counter, message });
   }
 
-  private onAdvert(priority: number, interval: number, src: string): void {
+  private onAdvert(priority: number, interval: number, src: string, age: number): void {
     const mine = this.effectivePriority;
     if (this.state === 'BACKUP') {
       if (priority === 0) {
-        this.arm('masterDown', this.skewTime(), () => this.toMaster('master sent priority 0'));
+        this.arm('masterDown', this.skewTime() - age, () => this.toMaster('master sent priority 0'));
         return;
       }
       const lower = priority < mine;
@@ -264,7 +264,7 @@ export class VrrpInstance extends EventEmitter {
       }
       if (this.version === 3) this.masterAdvertInt = interval;
       this.masterAddress = src;
-      this.arm('masterDown', this.masterDownInterval(), () => this.toMaster('master down timer'));
+      this.arm('masterDown', this.masterDownInterval() - age, () => this.toMaster('master down timer'));
       return;
     }
     if (this.state !== 'MASTER') return;

@@ -60,8 +60,8 @@ export class RawLink implements Link {
     this.primaryBytes = addressBytes(this.primary);
     const multicast = (instance.unicastPeers?.length ?? 0) === 0;
     try {
-      this.socket = new v.VrrpSocket(this.family, instance.interface, this.ifindex, multicast, 255, (payload, src, dst, ttl) => {
-        onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl });
+      this.socket = new v.VrrpSocket(this.family, instance.interface, this.ifindex, multicast, 255, (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
+        onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
       });
     } catch (cause) {
       throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${instance.interface}: ${(cause as Error).message}`, { interface: instance.interface }, { cause });

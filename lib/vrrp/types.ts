@@ -67,6 +67,8 @@ export interface ReceivedPacket {
   src: string;
   dst: string;
   ttl: number;
+  /** ms since the kernel received it; timers are shortened by it. */
+  ageMs?: number;
 }
 
 /** What the state machine needs from the network; the real one is lib/vrrp/transport.ts. */

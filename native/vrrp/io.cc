@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vrrp/codec.h"
@@ -36,6 +37,8 @@ int OpenVrrpSocket(const SocketOptions& o, std::string* what) {
   int domain = o.family == 6 ? AF_INET6 : AF_INET;
   int fd = socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kProtocol);
   if (fd < 0) return Fail(-1, what, "socket");
+  // Kernel receive time: timers run from when the advert arrived, not from when JS got to it.
+  if (SetInt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0) return Fail(fd, what, "SO_TIMESTAMPNS");
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o.ifname.c_str(), static_cast<socklen_t>(o.ifname.size() + 1)) < 0)
     return Fail(fd, what, "SO_BINDTODEVICE");
   if (o.family == 4) {
@@ -84,6 +87,15 @@ long RecvAdvert(int fd, int family, uint8_t* buf, size_t cap, RecvMeta* meta) {
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
   *meta = RecvMeta{};
   size_t got = static_cast<size_t>(n);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec rx, now;
+      std::memcpy(&rx, CMSG_DATA(c), sizeof rx);
+      clock_gettime(CLOCK_REALTIME, &now);
+      double age = static_cast<double>(now.tv_sec - rx.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec - rx.tv_nsec) / 1e6;
+      meta->ageMs = age > 0 && age < 60000 ? age : 0;  // ignore clock steps
+    }
+  }
   if (family == 4) {
     Ipv4Info info;
     ParseError e = ParseIpv4(buf, got, &info);

@@ -26,6 +26,7 @@ struct RecvMeta {
   size_t offset = 0; // start of the VRRP message in the buffer
   size_t len = 0;    // its length (IPv4: from the IP total length)
   int ipError = 0;   // IPv4: a ParseError from the IP header, 0 if fine
+  double ageMs = 0;  // time since the kernel received it (SO_TIMESTAMPNS), 0 if unknown
 };
 // One recvmsg. Returns bytes read, 0 when nothing is pending, or -errno.
 long RecvAdvert(int fd, int family, uint8_t* buf, size_t cap, RecvMeta* meta);

@@ -237,6 +237,7 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
           Napi::Number::New(env_, meta.ttl),
           Napi::Number::New(env_, meta.ifindex),
           Napi::Number::New(env_, meta.ipError),
+          Napi::Number::New(env_, meta.ageMs),
       };
       try {
         callback_.MakeCallback(Value(), args);

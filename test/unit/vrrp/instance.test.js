@@ -302,3 +302,15 @@ test('FakeClock runs due timers in order', (t) => {
   t.deepEqual(seen, ['a', 'b', 'c']);
   t.is(c.now(), 30);
 });
+
+test('the master-down timer runs from the kernel receive time (ageMs), not from when JS saw the advert', (t) => {
+  const { clock, wire } = setup();
+  const b = wire.instance('192.0.2.11', { priority: 100, advertInt: 100 });
+  b.start();
+  const advert = vrrp.encodeAdvert({ version: 3, vrid: 51, priority: 150, interval: 10, addresses: ['192.0.2.100'], src: '192.0.2.12', dst: '224.0.0.18' });
+  b.receive({ payload: advert, src: '192.0.2.12', dst: '224.0.0.18', ttl: 255, ageMs: 20 });
+  clock.advance(360.9375 - 20 - 0.5);
+  t.is(b.state, 'BACKUP');
+  clock.advance(1);
+  t.is(b.state, 'MASTER');
+});
