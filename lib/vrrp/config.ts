@@ -376,7 +376,8 @@ export function buildConfig(tree: Statement[]): VrrpConfig {
   for (const r of raw) {
     if (names.has(r.cfg.name)) c.error(r.stmt, `vrrp_instance ${r.cfg.name} is defined twice`);
     names.add(r.cfg.name);
-    for (const t of r.cfg.trackScripts) if (!scripts.some((s) => s.name === t.name)) c.error(r.stmt, `vrrp_instance ${r.cfg.name} tracks an undefined vrrp_script '${t.name}'`);
+    // keepalived ignores an unknown track_script with a warning; the router may also be given a hakit check of that name
+    for (const t of r.cfg.trackScripts) if (!scripts.some((s) => s.name === t.name)) c.warn(r.stmt, `vrrp_instance ${r.cfg.name} tracks '${t.name}', which is not a vrrp_script here (ignored unless a check of that name is given to the router)`);
   }
   const keys = new Map<string, string>();
   for (const i of instances) {

@@ -112,15 +112,25 @@ export class VrrpRouter extends EventEmitter {
 
   private syncTrackers(config: VrrpConfig): void {
     const specs = new Map<string, CheckSpec>();
-    for (const s of config.scripts) specs.set(`script:${s.name}`, { name: s.name, check: scriptCheck(s.script), interval: s.interval, timeout: s.timeout, weight: s.weight, rise: s.rise, fall: s.fall });
-    for (const s of this.extraChecks) specs.set(`script:${s.name}`, s);
+    // identity: what makes a tracker the same across a reload (then it keeps its state)
+    const identities = new Map<string, string>();
+    for (const s of config.scripts) {
+      specs.set(`script:${s.name}`, { name: s.name, check: scriptCheck(s.script), interval: s.interval, timeout: s.timeout, weight: s.weight, rise: s.rise, fall: s.fall });
+      identities.set(`script:${s.name}`, JSON.stringify(s));
+    }
+    for (const s of this.extraChecks) {
+      specs.set(`script:${s.name}`, s);
+      identities.set(`script:${s.name}`, `check:${s.name}`);
+    }
     for (const c of config.instances) {
-      for (const t of c.trackInterfaces) specs.set(`if:${t.name}`, { name: t.name, check: interfaceCheck(t.name), interval: 500, weight: 0 });
+      for (const t of c.trackInterfaces) {
+        specs.set(`if:${t.name}`, { name: t.name, check: interfaceCheck(t.name), interval: 500, weight: 0 });
+        identities.set(`if:${t.name}`, `if:${t.name}`);
+      }
     }
     for (const [key, held] of this.trackers) {
       const spec = specs.get(key);
-      const identity = spec ? JSON.stringify({ ...spec, check: spec.check.toString() }) : '';
-      if (!spec || identity !== held.key) {
+      if (!spec || identities.get(key) !== held.key) {
         held.tracker.stop();
         this.trackers.delete(key);
       }
@@ -132,7 +142,7 @@ export class VrrpRouter extends EventEmitter {
         this.log.info(`tracked ${key} is ${up ? 'up' : 'down'}`);
         for (const name of this.entries.keys()) this.updateTracking(name);
       });
-      this.trackers.set(key, { key: JSON.stringify({ ...spec, check: spec.check.toString() }), tracker });
+      this.trackers.set(key, { key: identities.get(key)!, tracker });
       tracker.start();
     }
   }

@@ -140,7 +140,7 @@ test('structural errors: unbalanced braces, unknown sync group member, unknown s
   t.regex(errorOf('}\n').message, /k\.conf:1: unbalanced/);
   const inst = (name, vrid, extra = '') => `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n virtual_ipaddress {\n 192.0.2.1\n }\n${extra}}\n`;
   t.regex(errorOf(inst('A', 1) + 'vrrp_sync_group G {\n group {\n A\n B\n }\n}\n').message, /unknown instance 'B'/);
-  t.regex(errorOf(inst('A', 1, ' track_script {\n nope\n }\n')).message, /undefined vrrp_script 'nope'/);
+  t.regex(parse(inst('A', 1, ' track_script {\n nope\n }\n')).warnings[0].message, /tracks 'nope', which is not a vrrp_script/);
   t.regex(errorOf(inst('A', 1) + inst('B', 1)).message, /same interface, family and virtual_router_id as A/);
   t.regex(errorOf('global_defs {\n vrrp_strict\n}\n' + inst('A', 1, ' unicast_peer {\n 192.0.2.2\n }\n')).message, /vrrp_strict forbids unicast_peer/);
   t.regex(errorOf(inst('A', 1, ' authentication {\n auth_type AH\n auth_pass x\n }\n')).message, /k\.conf:8: auth_type AH is not supported/);
