@@ -128,7 +128,7 @@ it('graceful stop: hakit sends priority 0 and keepalived takes over after its sk
   const next = packets.find((p) => p.vrrp && p.src === '192.0.2.11' && p.time > zero.time);
   const gap = next.time - zero.time;
   // skew of priority 100 at 0.1 s: 0.061 s
-  t.true(gap >= 0.055 && gap < 0.2, `keepalived took over ${gap.toFixed(4)} s after the priority-0 advert`);
+  t.true(gap >= 0.055 && gap < 0.3, `keepalived took over ${gap.toFixed(4)} s after the priority-0 advert`);
   t.false(lab.hasAddress(2, VIP), 'hakit removed its VIP');
   t.true(lab.hasAddress(1, VIP));
   await lab.reset();
@@ -145,7 +145,7 @@ it('graceful stop: hakit sends priority 0 and keepalived takes over after its sk
   const zero2 = p2.find((p) => p.vrrp && p.src === '192.0.2.12' && p.prio === 0);
   const first = p2.find((p) => p.vrrp && p.src === '192.0.2.11' && p.time > zero2.time);
   const gap2 = first.time - zero2.time;
-  t.true(gap2 >= 0.055 && gap2 < 0.2, `hakit took over ${gap2.toFixed(4)} s after the priority-0 advert`);
+  t.true(gap2 >= 0.055 && gap2 < 0.3, `hakit took over ${gap2.toFixed(4)} s after the priority-0 advert`);
   t.is((await lab.instanceStatus(hk2)).counters.pri_zero_rcvd, 1);
   t.true(p2.some((p) => p.garp && p.ethSrc === '02:00:00:00:00:01' && p.time >= first.time));
 });
