@@ -85,6 +85,12 @@ export class VrrpRouter extends EventEmitter {
         entry.config = c;
       } else {
         this.add(c);
+        try {
+          await (this.entries.get(c.name)!.link as Partial<RawLink>).ready;
+        } catch (error) {
+          await this.remove(c.name);
+          throw error;
+        }
       }
     }
     for (const c of config.instances) this.updateTracking(c.name);
@@ -106,8 +112,8 @@ export class VrrpRouter extends EventEmitter {
     if (!entry) return;
     this.entries.delete(name);
     await entry.instance.stop();
-    entry.link.close();
     await (entry.link as Partial<RawLink>).teardown?.();
+    entry.link.close();
   }
 
   private syncTrackers(config: VrrpConfig): void {

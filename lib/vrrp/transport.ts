@@ -3,6 +3,7 @@
  * (native, read on a libuv poll handle), an AF_PACKET socket for gratuitous ARP / unsolicited
  * NA, and rtnetlink for the virtual addresses and the optional macvlan VMAC.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
@@ -38,7 +39,9 @@ export function primaryAddress(ifname: string, family: Family, exclude: string[]
 export class RawLink implements Link {
   readonly family: Family;
   readonly primary: string;
-  private readonly socket: InstanceType<ReturnType<typeof nativeVrrp>['VrrpSocket']>;
+  private socket: InstanceType<ReturnType<typeof nativeVrrp>['VrrpSocket']> | undefined;
+  /** Resolves when the socket is open (at once, or once the VMAC macvlan exists). */
+  readonly ready: Promise<void>;
   private readonly ifindex: number;
   private readonly log: Logger;
   private readonly options: InstanceOptions;
@@ -58,21 +61,33 @@ export class RawLink implements Link {
     if (!this.ifindex) throw new HakitError('VRRP_NO_INTERFACE', `no interface named ${instance.interface}`, { interface: instance.interface });
     this.primary = primaryAddress(instance.interface, this.family, [...instance.vips, ...(instance.excludedVips ?? [])].map((x) => x.address), instance.unicastSrc);
     this.primaryBytes = addressBytes(this.primary);
-    const multicast = (instance.unicastPeers?.length ?? 0) === 0;
-    try {
-      this.socket = new v.VrrpSocket(this.family, instance.interface, this.ifindex, multicast, 255, (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
-        onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
-      });
-    } catch (cause) {
-      throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${instance.interface}: ${(cause as Error).message}`, { interface: instance.interface }, { cause });
-    }
     sharedRoute ??= new RouteClient();
     sharedRoute.open();
     sharedPacket ??= new v.PacketSocket();
     users++;
+    const open = (ifname: string, ifindex: number) => {
+      const multicast = (instance.unicastPeers?.length ?? 0) === 0;
+      try {
+        this.socket = new v.VrrpSocket(this.family, ifname, ifindex, multicast, 255, (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
+          onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
+        });
+      } catch (cause) {
+        throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${ifname}: ${(cause as Error).message}`, { interface: ifname }, { cause });
+      }
+    };
+    if (instance.useVmac) {
+      // keepalived: adverts and GARPs leave from the macvlan (source MAC = VMAC), which carries the VIPs.
+      this.ready = this.ensureVmac().then(() => {
+        if (!this.closed) open(this.vmac!.name, this.vmac!.ifindex);
+      });
+    } else {
+      open(instance.interface, this.ifindex);
+      this.ready = Promise.resolve();
+    }
   }
 
   send(dst: string, payload: Buffer): void {
+    if (!this.socket) throw new HakitError('VRRP_NOT_READY', 'the VRRP socket is not open yet');
     const rc = this.socket.send(payload, addressBytes(dst), this.primaryBytes);
     if (rc < 0) throw new HakitError('VRRP_SEND', `sending an advert to ${dst} failed (errno ${-rc})`, { errno: -rc });
   }
@@ -114,6 +129,14 @@ export class RawLink implements Link {
     const ifindex = nativeVrrp().ifIndex(name);
     if (!ifindex) throw new HakitError('VRRP_VMAC', `macvlan ${name} did not appear`);
     this.vmac = { name, mac, ifindex };
+    // As keepalived: the parent must not answer ARP for addresses that live on the macvlan.
+    for (const key of ['arp_ignore', 'arp_filter']) {
+      try {
+        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${this.options.interface}/${key}`, '1');
+      } catch (error) {
+        this.log.warn(`cannot set ${key} on ${this.options.interface}`, { error });
+      }
+    }
   }
 
   private specs(vips: Vip[]) {
@@ -144,7 +167,7 @@ export class RawLink implements Link {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
-    this.socket.close();
+    this.socket?.close();
     if (--users === 0) {
       sharedRoute?.close();
       sharedPacket?.close();
