@@ -10,8 +10,8 @@ type Loader = () => Promise<Command>;
 
 // Add a capability's command here: name -> lazy module (require keeps it CommonJS and lazy).
 const commands: Record<string, Loader> = {
-  version: async () => (require('./version') as typeof import('./version')).default,
   vrrp: async () => (require('./vrrp') as typeof import('./vrrp')).default,
+  version: async () => (require('./version') as typeof import('./version')).default,
 };
 
 export function commandNames(): string[] {
