@@ -21,7 +21,7 @@ test.before(() => { if (!missing(requirements)) lab = new Lab(2, 'hkvf').up(); }
 test.after.always(() => lab?.down());
 test.afterEach.always(async () => lab && (await lab.reset()));
 
-it('v3, advert_int 1: keepalived master SIGKILLed -> hakit has the VIP and sent GARP within 3.609 s + 50 ms', async (t) => {
+it('v3, advert_int 1: keepalived master SIGKILLed -> hakit adverts at 3.609 s (+100 ms margin) and has the VIP with 5 GARPs (+250 ms margin)', async (t) => {
   const ka = await lab.keepalived(1, conf({ prio: 150, adv: 1 }));
   await lab.waitState(ka, 'MASTER', 6000);
   const hk = await lab.hakit(2, conf({ prio: 100, adv: 1 }));
