@@ -19,6 +19,19 @@ export interface TrackRef {
   name: string;
   /** undefined: the object's own weight (scripts) or 0 (a failure means FAULT). */
   weight?: number;
+  /** track_file only: negate the file's value times the weight. */
+  reverse?: boolean;
+}
+
+/** keepalived track_file (vrrp_track_file): a number in a file, read again whenever it changes. */
+export interface FileConfig {
+  name: string;
+  file: string;
+  /** Default weight of the instances tracking it (keepalived default 1). */
+  weight: number;
+  reverse: boolean;
+  /** init_file: write this value at start if the file is missing (or always, with overwrite). */
+  init?: { value: number; overwrite: boolean };
 }
 
 export interface NotifyScripts {
@@ -33,6 +46,7 @@ export interface NotifyScripts {
 export interface InstanceConfig extends InstanceOptions {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
   notify: NotifyScripts;
 }
 
@@ -58,6 +72,7 @@ export interface VrrpConfig {
   routerId?: string;
   instances: InstanceConfig[];
   scripts: ScriptConfig[];
+  files: FileConfig[];
   groups: SyncGroupConfig[];
   warnings: Diagnostic[];
 }
@@ -94,7 +109,7 @@ function seconds(c: Collector, s: Statement, min: number, max: number): number |
 const ignoredGlobals = new Set([
   'notification_email', 'notification_email_from', 'smtp_server', 'smtp_connect_timeout', 'smtp_helo_name',
   'enable_script_security', 'script_user', 'max_auto_priority', 'vrrp_no_swap', 'checker_no_swap', 'vrrp_priority',
-  'vrrp_iptables', 'vrrp_ipsets', 'vrrp_skip_check_adv_addr', 'vrrp_check_unicast_src', 'lvs_id', 'dynamic_interfaces',
+  'vrrp_iptables', 'vrrp_ipsets', 'vrrp_skip_check_adv_addr', 'lvs_id', 'dynamic_interfaces',
 ]);
 
 const garpKeys: Record<string, keyof GarpOptions> = {
@@ -114,6 +129,7 @@ interface Globals {
   garp: Partial<GarpOptions>;
   strict: boolean;
   checksumAsV2: boolean;
+  checkUnicastSrc: boolean;
   routerId?: string;
 }
 
@@ -125,6 +141,7 @@ function parseGlobals(c: Collector, list: Statement[], g: Globals): void {
       const v = int(c, s, 2, 3);
       if (v !== undefined) g.version = v as 2 | 3;
     } else if (k === 'vrrp_strict') g.strict = true;
+    else if (k === 'vrrp_check_unicast_src') g.checkUnicastSrc = true;
     else if (k === 'v3_checksum_as_v2' || k === 'vrrp_v3_checksum_as_v2') g.checksumAsV2 = true;
     else if (k.startsWith('vrrp_') && garpKeys[k.slice(5)]) {
       const key = garpKeys[k.slice(5)]!;
@@ -169,13 +186,16 @@ function parseVip(c: Collector, s: Statement): Vip | undefined {
   return vip;
 }
 
-function parseTracks(c: Collector, list: Statement[] | undefined): TrackRef[] {
+function parseTracks(c: Collector, list: Statement[] | undefined, reversible = false): TrackRef[] {
   const out: TrackRef[] = [];
   for (const s of list ?? []) {
     const ref: TrackRef = { name: s.words[0]! };
     if (s.words[1] === 'weight') {
-      const w = int(c, s, -253, 253, 2);
+      const w = int(c, s, reversible ? -254 : -253, reversible ? 254 : 253, 2);
       if (w !== undefined) ref.weight = w;
+      const flag = s.words[3];
+      if (reversible && (flag === 'reverse' || flag === 'noreverse')) ref.reverse = flag === 'reverse';
+      else if (flag !== undefined) c.warn(s, `unexpected '${flag}' after the weight of ${s.words[0]} (ignored)`);
     } else if (s.words.length > 1) c.warn(s, `unexpected '${s.words[1]}' after ${s.words[0]} (ignored)`);
     out.push(ref);
   }
@@ -192,7 +212,7 @@ function script(c: Collector, s: Statement): string | undefined {
 
 interface RawInstance {
   stmt: Statement;
-  cfg: Partial<InstanceConfig> & { name: string; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; notify: NotifyScripts; vips: Vip[] };
+  cfg: Partial<InstanceConfig> & { name: string; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; trackFiles: TrackRef[]; notify: NotifyScripts; vips: Vip[] };
   advertText?: Statement;
   authStmt?: Statement;
 }
@@ -200,7 +220,7 @@ interface RawInstance {
 function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
   const name = s.words[1];
   if (!name) c.error(s, 'vrrp_instance needs a name');
-  const r: RawInstance = { stmt: s, cfg: { name: name ?? '?', trackInterfaces: [], trackScripts: [], notify: {}, vips: [] } };
+  const r: RawInstance = { stmt: s, cfg: { name: name ?? '?', trackInterfaces: [], trackScripts: [], trackFiles: [], notify: {}, vips: [] } };
   const cfg = r.cfg;
   let authType: string | undefined;
   for (const k of s.children ?? []) {
@@ -251,11 +271,18 @@ function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
         for (const p of k.children ?? []) {
           if (!familyOf(p.words[0]!)) c.error(p, `unicast_peer: '${p.words[0]}' is not an IP address`);
           else cfg.unicastPeers.push(canonical(p.words[0]!));
-          if (p.words.length > 1) c.warn(p, `options after a unicast peer are not supported (ignored)`);
+          if (p.words.includes('min_ttl') || p.words.includes('max_ttl')) cfg.checkUnicastSrc = true;  // keepalived: they turn the check on
+          if (p.words.length > 1) c.warn(p, `min_ttl / max_ttl of a unicast peer are not supported (ignored; check_unicast_src is on)`);
         }
         break;
       case 'track_interface': cfg.trackInterfaces.push(...parseTracks(c, k.children)); break;
       case 'track_script': cfg.trackScripts.push(...parseTracks(c, k.children)); break;
+      case 'track_file': cfg.trackFiles.push(...parseTracks(c, k.children, true)); break;
+      case 'unicast_ttl': { const v = int(c, k, 1, 255); if (v !== undefined) cfg.unicastTtl = v; break; }
+      case 'check_unicast_src': cfg.checkUnicastSrc = true; break;
+      // accept mode is what hakit (and keepalived without vrrp_strict) does: the VIPs are plain local addresses
+      case 'accept': break;
+      case 'no_accept': c.warn(k, 'no_accept needs a firewall rule dropping traffic to the VIPs; hakit does not install one (ignored: accept mode)'); break;
       case 'notify_master': cfg.notify.master = script(c, k); break;
       case 'notify_backup': cfg.notify.backup = script(c, k); break;
       case 'notify_fault': cfg.notify.fault = script(c, k); break;
@@ -311,10 +338,12 @@ function finishInstance(c: Collector, r: RawInstance, g: Globals): InstanceConfi
     vips: cfg.vips, excludedVips: cfg.excludedVips ?? [],
     ...(cfg.unicastSrc ? { unicastSrc: cfg.unicastSrc } : {}),
     unicastPeers: cfg.unicastPeers ?? [],
+    ...(cfg.unicastTtl !== undefined ? { unicastTtl: cfg.unicastTtl } : {}),
+    ...(cfg.checkUnicastSrc || g.checkUnicastSrc ? { checkUnicastSrc: true } : {}),
     checksumAsV2: cfg.checksumAsV2 ?? g.checksumAsV2,
     garp: { ...g.garp, ...cfg.garp },
     ...(cfg.useVmac ? { useVmac: cfg.useVmac } : {}),
-    trackInterfaces: cfg.trackInterfaces, trackScripts: cfg.trackScripts, notify: cfg.notify,
+    trackInterfaces: cfg.trackInterfaces, trackScripts: cfg.trackScripts, trackFiles: cfg.trackFiles, notify: cfg.notify,
   };
 }
 
@@ -338,6 +367,33 @@ function parseScript(c: Collector, s: Statement): ScriptConfig | undefined {
   return out;
 }
 
+function parseFile(c: Collector, s: Statement): FileConfig | undefined {
+  const name = s.words[1];
+  if (!name) { c.error(s, `${s.words[0]} needs a name`); return undefined; }
+  const out: FileConfig = { name, file: '', weight: 1, reverse: false };
+  for (const k of s.children ?? []) {
+    const key = k.words[0]!;
+    if (key === 'file') {
+      if (!k.words[1]) c.error(k, 'file needs a path');
+      else out.file = k.words[1];
+    } else if (key === 'weight') {
+      out.weight = int(c, k, -254, 254) ?? 1;
+      if (k.words[2] === 'reverse') out.reverse = true;
+      else if (k.words[2] !== undefined) c.warn(k, `unexpected '${k.words[2]}' after the weight (ignored)`);
+    } else if (key === 'init_file') {
+      let value = 0;
+      let rest = k.words.slice(1);
+      if (rest[0] !== undefined && rest[0] !== 'overwrite') {
+        value = int(c, k, -2147483647, 2147483647) ?? 0;
+        rest = rest.slice(1);
+      }
+      out.init = { value, overwrite: rest[0] === 'overwrite' };
+    } else c.warn(k, `unknown keyword '${key}' in track_file ${name} (ignored)`);
+  }
+  if (!out.file) c.error(s, `track_file ${name}: no file`);
+  return out;
+}
+
 function parseGroup(c: Collector, s: Statement): SyncGroupConfig | undefined {
   const name = s.words[1];
   if (!name) { c.error(s, 'vrrp_sync_group needs a name'); return undefined; }
@@ -357,16 +413,18 @@ function parseGroup(c: Collector, s: Statement): SyncGroupConfig | undefined {
 
 export function buildConfig(tree: Statement[]): VrrpConfig {
   const c = new Collector();
-  const g: Globals = { garp: {}, strict: false, checksumAsV2: false };
+  const g: Globals = { garp: {}, strict: false, checksumAsV2: false, checkUnicastSrc: false };
   for (const s of tree) if (s.words[0] === 'global_defs') parseGlobals(c, s.children ?? [], g);
   const raw: RawInstance[] = [];
   const scripts: ScriptConfig[] = [];
+  const files: FileConfig[] = [];
   const groups: SyncGroupConfig[] = [];
   for (const s of tree) {
     const key = s.words[0]!;
     if (key === 'global_defs') continue;
     if (key === 'vrrp_instance') raw.push(parseInstance(c, s, g));
     else if (key === 'vrrp_script') { const x = parseScript(c, s); if (x) scripts.push(x); }
+    else if (key === 'track_file' || key === 'vrrp_track_file') { const x = parseFile(c, s); if (x) files.push(x); }
     else if (key === 'vrrp_sync_group') { const x = parseGroup(c, s); if (x) groups.push(x); }
     else if (key === 'virtual_server' || key === 'virtual_server_group' || key === 'real_server') c.warn(s, `${key} belongs to the load balancer, not VRRP (skipped)`);
     else c.warn(s, `unknown or unsupported top-level keyword '${key}' (ignored)`);
@@ -377,6 +435,7 @@ export function buildConfig(tree: Statement[]): VrrpConfig {
     if (names.has(r.cfg.name)) c.error(r.stmt, `vrrp_instance ${r.cfg.name} is defined twice`);
     names.add(r.cfg.name);
     // keepalived ignores an unknown track_script with a warning; the router may also be given a hakit check of that name
+    for (const t of r.cfg.trackFiles) if (!files.some((f) => f.name === t.name)) c.error(r.stmt, `vrrp_instance ${r.cfg.name} tracks file '${t.name}', which is not a track_file here`);
     for (const t of r.cfg.trackScripts) if (!scripts.some((s) => s.name === t.name)) c.warn(r.stmt, `vrrp_instance ${r.cfg.name} tracks '${t.name}', which is not a vrrp_script here (ignored unless a check of that name is given to the router)`);
   }
   const keys = new Map<string, string>();
@@ -392,7 +451,7 @@ export function buildConfig(tree: Statement[]): VrrpConfig {
     const text = c.errors.map((e) => (e.file ? `${e.file}:${e.line}: ${e.message}` : e.message)).join('\n');
     throw new HakitError('VRRP_BAD_CONFIG', text, { errors: c.errors, warnings: c.warnings });
   }
-  return { ...(g.routerId ? { routerId: g.routerId } : {}), instances, scripts, groups, warnings: c.warnings };
+  return { ...(g.routerId ? { routerId: g.routerId } : {}), instances, scripts, files, groups, warnings: c.warnings };
 }
 
 export function loadConfig(file: string): VrrpConfig {

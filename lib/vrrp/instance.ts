@@ -55,6 +55,8 @@ export function validateOptions(o: InstanceOptions): Required<Pick<InstanceOptio
   if (o.authPass !== undefined && Buffer.byteLength(o.authPass) > 8) throw new ArgumentError('authPass is at most 8 bytes', { argument: 'authPass' });
   const preemptDelay = o.preemptDelay ?? 0;
   check.integer('preemptDelay', preemptDelay, 0, 3_600_000);
+  if (o.unicastTtl !== undefined) check.integer('unicastTtl', o.unicastTtl, 1, 255);
+  for (const p of o.unicastPeers ?? []) if (familyOf(p) === 0) throw new ArgumentError(`unicastPeers: '${p}' is not an IP address`, { argument: 'unicastPeers' });
   return { version, preempt: o.preempt ?? true, preemptDelay };
 }
 
@@ -76,6 +78,7 @@ export class VrrpInstance extends EventEmitter {
   private vipOps: Promise<void> = Promise.resolve();
   private vipsUp = false;
   private vipSet = new Set<string>();
+  private peerSet = new Set<string>();
 
   constructor(options: InstanceOptions, private readonly link: Link, private readonly clock: Clock = realClock, private readonly log: Logger = silentLogger) {
     super();
@@ -99,6 +102,7 @@ export class VrrpInstance extends EventEmitter {
     this.garp = { ...defaultGarp, ...options.garp };
     this.basePriority = options.priority;
     this.vipSet = new Set(options.vips.map((vip) => canonical(vip.address)));
+    this.peerSet = new Set((options.unicastPeers ?? []).map(canonical));
     if (old && this.state === 'MASTER') {
       const key = (vip: Vip) => `${canonical(vip.address)}/${vip.prefix}/${vip.dev ?? ''}/${vip.label ?? ''}`;
       const before = [...old.vips, ...(old.excludedVips ?? [])];
@@ -202,6 +206,7 @@ export class VrrpInstance extends EventEmitter {
     const unicast = (o.unicastPeers?.length ?? 0) > 0;
     const group = this.link.family === 6 ? MULTICAST6 : MULTICAST4;
     if (unicast === (packet.dst === group)) return;  // keepalived ignores the other mode silently
+    if (unicast && o.checkUnicastSrc && !this.peerSet.has(canonical(packet.src))) return this.drop('unicast_src_err', `unicast advert from ${packet.src}, which is not a unicast_peer`);
     if (!unicast && packet.ttl !== 255) return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect 255`);
     const a = decodeRaw(p, this.link.family, packet.src, packet.dst);
     if ('error' in a) {

@@ -10,7 +10,9 @@ import { familyOf } from './addr';
 import { realClock, type Clock } from './clock';
 import type { InstanceConfig, NotifyScripts, SyncGroupConfig, VrrpConfig } from './config';
 import { VrrpInstance, type InstanceStatus, type StateChange } from './instance';
-import { interfaceCheck, scriptCheck, Tracker, type CheckSpec } from './track';
+import { InterfaceTracker } from './linkwatch';
+import { scriptCheck, Tracker, type CheckSpec } from './track';
+import { fileEffect, FileTracker } from './trackfile';
 import { RawLink } from './transport';
 import type { Link, ReceivedPacket } from './types';
 
@@ -39,7 +41,8 @@ function linkKey(c: InstanceConfig): string {
 
 export class VrrpRouter extends EventEmitter {
   private entries = new Map<string, Entry>();
-  private trackers = new Map<string, { key: string; tracker: Tracker }>();
+  private trackers = new Map<string, { key: string; tracker: Tracker | InterfaceTracker }>();
+  private files = new Map<string, { key: string; tracker: FileTracker }>();
   private config: VrrpConfig;
   private groups: SyncGroupConfig[] = [];
   private syncing = false;
@@ -128,27 +131,48 @@ export class VrrpRouter extends EventEmitter {
       specs.set(`script:${s.name}`, s);
       identities.set(`script:${s.name}`, `check:${s.name}`);
     }
-    for (const c of config.instances) {
-      for (const t of c.trackInterfaces) {
-        specs.set(`if:${t.name}`, { name: t.name, check: interfaceCheck(t.name), interval: 500, weight: 0 });
-        identities.set(`if:${t.name}`, `if:${t.name}`);
-      }
-    }
+    const interfaces = new Set(config.instances.flatMap((c) => c.trackInterfaces.map((t) => t.name)));
     for (const [key, held] of this.trackers) {
-      const spec = specs.get(key);
-      if (!spec || identities.get(key) !== held.key) {
+      const wanted = key.startsWith('if:') ? interfaces.has(key.slice(3)) : specs.has(key) && identities.get(key) === held.key;
+      if (!wanted) {
         held.tracker.stop();
         this.trackers.delete(key);
       }
     }
-    for (const [key, spec] of specs) {
-      if (this.trackers.has(key)) continue;
-      const tracker = new Tracker(spec);
+    const fresh: Array<[string, string, Tracker | InterfaceTracker]> = [];
+    for (const [key, spec] of specs) if (!this.trackers.has(key)) fresh.push([key, identities.get(key)!, new Tracker(spec)]);
+    // Interfaces follow rtnetlink link events (RTNLGRP_LINK), not a poll.
+    for (const name of interfaces) if (!this.trackers.has(`if:${name}`)) fresh.push([`if:${name}`, `if:${name}`, new InterfaceTracker(name)]);
+    for (const [key, identity, tracker] of fresh) {
       tracker.on('change', (up: boolean) => {
         this.log.info(`tracked ${key} is ${up ? 'up' : 'down'}`);
         for (const name of this.entries.keys()) this.updateTracking(name);
       });
-      this.trackers.set(key, { key: identities.get(key)!, tracker });
+      this.trackers.set(key, { key: identity, tracker });
+      tracker.start();
+    }
+    this.syncFiles(config);
+  }
+
+  private syncFiles(config: VrrpConfig): void {
+    const used = new Set(config.instances.flatMap((c) => c.trackFiles.map((t) => t.name)));
+    const wanted = new Map(config.files.filter((f) => used.has(f.name)).map((f) => [f.name, f]));
+    for (const [name, held] of this.files) {
+      const f = wanted.get(name);
+      if (!f || JSON.stringify(f) !== held.key) {
+        held.tracker.stop();
+        this.files.delete(name);
+      }
+    }
+    for (const [name, f] of wanted) {
+      if (this.files.has(name)) continue;
+      const tracker = new FileTracker(f);
+      tracker.on('change', (value: number) => {
+        this.log.info(`tracked file ${name} (${f.file}) reads ${value}`);
+        for (const n of this.entries.keys()) this.updateTracking(n);
+      });
+      tracker.on('warning', (error) => this.log.warn(`track_file ${name}: ${(error as Error).message}`));
+      this.files.set(name, { key: JSON.stringify(f), tracker });
       tracker.start();
     }
   }
@@ -171,9 +195,20 @@ export class VrrpRouter extends EventEmitter {
       else if (weight > 0 && held.tracker.up) delta += weight;
       else if (weight < 0 && !held.tracker.up) delta += weight;
     }
+    const fileKeys: string[] = [];
+    for (const ref of entry.config.trackFiles ?? []) {
+      const held = this.files.get(ref.name);
+      if (!held) continue;
+      const key = `file:${ref.name}`;
+      fileKeys.push(key);
+      const effect = fileEffect(held.tracker.value, ref.weight ?? held.tracker.config.weight, ref.reverse ?? held.tracker.config.reverse);
+      if (effect.fault) faults.push(key);
+      delta += effect.delta;
+    }
     entry.instance.setPriorityDelta(delta);
     const current = new Set(faults);
     for (const ref of refs) entry.instance.setFault(ref.key, current.has(ref.key));
+    for (const key of fileKeys) entry.instance.setFault(key, current.has(key));
   }
 
   private onState(change: StateChange): void {
@@ -226,6 +261,8 @@ export class VrrpRouter extends EventEmitter {
   async stop(): Promise<void> {
     for (const { tracker } of this.trackers.values()) tracker.stop();
     this.trackers.clear();
+    for (const { tracker } of this.files.values()) tracker.stop();
+    this.files.clear();
     await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
     this.started = false;
   }

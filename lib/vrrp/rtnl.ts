@@ -4,6 +4,8 @@
  * (RTM_NEWLINK / RTM_DELLINK). Layouts from linux/rtnetlink.h, linux/if_addr.h, linux/if_link.h.
  */
 import { defineSchema, encodeAttributes, NetlinkSocket, protocols, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type NetlinkRequest } from '../netlink';
+import { HakitError } from '../errors';
+import { nativeModule } from '../native';
 import { addressBytes, familyOf } from './addr';
 
 const RTM_NEWLINK = 16;
@@ -126,5 +128,44 @@ export class RouteClient {
   close(): void {
     this.socket?.close();
     this.socket = undefined;
+  }
+}
+
+interface NativeRtnl {
+  changeAddress(add: boolean, family: 4 | 6, ifindex: number, prefix: number, scope: number, address: Buffer, label?: string, nodad?: boolean): number;
+  LinkMonitor: new (onEvents: (events: LinkEvent[], overflow: boolean) => void) => { close(): void };
+}
+
+export interface LinkEvent {
+  ifindex: number;
+  name: string;
+  flags: number;
+  removed: boolean;
+}
+
+let rtnlNative: NativeRtnl | undefined;
+export function nativeRtnl(): NativeRtnl {
+  return (rtnlNative ??= nativeModule<NativeRtnl>('vrrp_rtnl'));
+}
+
+const errnoNames: Record<number, string> = { 2: 'ENOENT', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 99: 'EADDRNOTAVAIL', 1: 'EPERM', 110: 'ETIMEDOUT' };
+
+/**
+ * The fast path a new master takes: one synchronous RTM_NEWADDR / RTM_DELADDR per address from
+ * native/vrrp (well under a millisecond each), instead of the netlink core's worker round trip,
+ * so the gratuitous ARP right after it goes out for an address that is already up.
+ */
+export function changeAddressesSync(op: 'add' | 'del', list: AddressSpec[]): void {
+  const n = nativeRtnl();
+  for (const a of list) {
+    const family = familyOf(a.address);
+    if (family === 0) throw new HakitError('VRRP_BAD_ADDRESS', `not an IP address: ${a.address}`);
+    const bytes = addressBytes(a.address);
+    const linkLocal = family === 6 && bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80;
+    const rc = n.changeAddress(op === 'add', family, a.ifindex, a.prefix, linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, bytes, family === 4 ? a.label : undefined, family === 6);
+    if (rc === 0) continue;
+    const code = errnoNames[-rc] ?? `E${-rc}`;
+    if (op === 'del' && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV')) continue;
+    throw new HakitError('VRRP_ADDRESS', `cannot ${op === 'add' ? 'add' : 'delete'} address ${a.address}/${a.prefix} on ifindex ${a.ifindex}: ${code}`, { errno: -rc, code, address: a.address });
   }
 }

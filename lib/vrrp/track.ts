@@ -1,10 +1,8 @@
 /**
- * Tracked objects: scripts (keepalived vrrp_script), interfaces (track_interface) and any
- * async check function (hakit health checks). Each has rise/fall hysteresis and emits 'change'.
+ * Tracked objects: scripts (keepalived vrrp_script) and any async check function (hakit health checks). Each has rise/fall hysteresis and emits 'change'.
  */
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 
 export interface CheckSpec {
   name: string;
@@ -85,16 +83,4 @@ export function scriptCheck(script: string): CheckSpec['check'] {
   return (signal) => new Promise((resolve) => {
     execFile('/bin/sh', ['-c', script], { signal, timeout: 0 }, (error) => resolve(!error));
   });
-}
-
-/** Interface up and running (IFF_UP and IFF_RUNNING from /sys/class/net). */
-export function interfaceCheck(name: string): CheckSpec['check'] {
-  return () => {
-    try {
-      const flags = parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16);
-      return (flags & 0x1) !== 0 && (flags & 0x40) !== 0;
-    } catch {
-      return false;
-    }
-  };
 }

@@ -9,7 +9,7 @@ import { HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addressBytes, canonical, familyOf, formatAddress, isLinkLocal6, type Family } from './addr';
 import { announceFrame, nativeVrrp, virtualMac } from './codec';
-import { RouteClient } from './rtnl';
+import { changeAddressesSync, RouteClient } from './rtnl';
 import type { InstanceOptions, Link, ReceivedPacket, Vip } from './types';
 
 let sharedRoute: RouteClient | undefined;
@@ -68,7 +68,7 @@ export class RawLink implements Link {
     const open = (ifname: string, ifindex: number) => {
       const multicast = (instance.unicastPeers?.length ?? 0) === 0;
       try {
-        this.socket = new v.VrrpSocket(this.family, ifname, ifindex, multicast, 255, (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
+        this.socket = new v.VrrpSocket(this.family, ifname, ifindex, multicast, multicast ? 255 : (instance.unicastTtl ?? 255), (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
           onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
         });
       } catch (cause) {
@@ -149,12 +149,12 @@ export class RawLink implements Link {
   }
 
   async addVips(vips: Vip[]): Promise<void> {
-    await this.ensureVmac();
-    await sharedRoute!.addAddresses(this.specs(vips));
+    if (this.options.useVmac && !this.vmac) await this.ensureVmac();
+    changeAddressesSync('add', this.specs(vips));
   }
 
   async delVips(vips: Vip[]): Promise<void> {
-    await sharedRoute!.deleteAddresses(this.specs(vips));
+    changeAddressesSync('del', this.specs(vips));
   }
 
   /** Removes the macvlan (after the VIPs are gone). */

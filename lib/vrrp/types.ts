@@ -55,6 +55,10 @@ export interface InstanceOptions {
   excludedVips?: Vip[];
   unicastSrc?: string;
   unicastPeers?: string[];
+  /** TTL / hop limit of unicast adverts (keepalived unicast_ttl, default 255). */
+  unicastTtl?: number;
+  /** Drop unicast adverts whose source is not one of unicastPeers (keepalived check_unicast_src). */
+  checkUnicastSrc?: boolean;
   /** v3 IPv4 checksum without the pseudo-header (keepalived's v3_checksum_as_v2). */
   checksumAsV2?: boolean;
   garp?: Partial<GarpOptions>;
