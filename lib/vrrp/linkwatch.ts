@@ -16,11 +16,15 @@ export function linkUp(flags: number): boolean {
   return (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0;
 }
 
-function readFlags(name: string): number | undefined {
+/** From /sys: `flags` holds the administrative flags only (no IFF_RUNNING), so carrier stands in for it. */
+function readUp(name: string): boolean | undefined {
   try {
-    return parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16);
-  } catch {
-    return undefined;
+    const flags = parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16);
+    if ((flags & IFF_UP) === 0) return false;
+    return fs.readFileSync(`/sys/class/net/${name}/carrier`, 'utf8').trim() === '1';
+  } catch (error) {
+    // carrier reads EINVAL while the interface is down; a missing interface is ENOENT
+    return (error as NodeJS.ErrnoException).code === 'EINVAL' ? false : undefined;
   }
 }
 
@@ -72,13 +76,13 @@ export class InterfaceTracker extends EventEmitter {
   }
 
   private reread(): void {
-    const flags = readFlags(this.name);
+    const up = readUp(this.name);
     try {
-      this.ifindex = flags === undefined ? 0 : parseInt(fs.readFileSync(`/sys/class/net/${this.name}/ifindex`, 'utf8'), 10);
+      this.ifindex = up === undefined ? 0 : parseInt(fs.readFileSync(`/sys/class/net/${this.name}/ifindex`, 'utf8'), 10);
     } catch {
       this.ifindex = 0;
     }
-    this.set(flags !== undefined && linkUp(flags));
+    this.set(up === true);
   }
 
   /** Applies a batch of link events (public for unit tests). */

@@ -62,6 +62,8 @@ class LinkMonitor : public Napi::ObjectWrap<LinkMonitor> {
     poll_->data = this;
     uv_poll_init(loop, poll_, fd_);
     uv_poll_start(poll_, UV_READABLE, OnReadable);
+    // Tracking alone does not keep the process alive (the VRRP sockets do).
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     napi_add_env_cleanup_hook(env, Cleanup, this);
   }
 
