@@ -290,6 +290,7 @@ function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
       case 'notify': cfg.notify.any = script(c, k); break;
       case 'use_vmac': cfg.useVmac = k.words[1] ?? true; break;
       case 'v3_checksum_as_v2': cfg.checksumAsV2 = true; break;
+      case 'vmac_xmit_base': cfg.vmacXmitBase = true; break;
       case 'native_ipv6': break;
       default:
         if (garpKeys[key]) {
@@ -325,7 +326,10 @@ function finishInstance(c: Collector, r: RawInstance, g: Globals): InstanceConfi
     else advertInt = Math.round(value * 1000);
   }
   if (version === 3 && cfg.authPass !== undefined) c.warn(r.authStmt ?? stmt, 'authentication is not part of VRRPv3 (ignored)');
+  if (cfg.vmacXmitBase && !cfg.useVmac) c.warn(stmt, `vrrp_instance ${cfg.name}: vmac_xmit_base without use_vmac (ignored)`);
+  if (cfg.useVmac && cfg.unicastPeers?.length && !cfg.vmacXmitBase) c.warn(stmt, `vrrp_instance ${cfg.name}: keepalived requires vmac_xmit_base with use_vmac and unicast peers`);
   if (g.strict) {
+    if (cfg.vmacXmitBase) c.error(stmt, `vrrp_instance ${cfg.name}: vrrp_strict forbids vmac_xmit_base`);
     if (cfg.unicastPeers?.length) c.error(stmt, `vrrp_instance ${cfg.name}: vrrp_strict forbids unicast_peer`);
     if (cfg.authPass !== undefined) c.error(r.authStmt ?? stmt, `vrrp_instance ${cfg.name}: vrrp_strict forbids authentication`);
   }
@@ -343,6 +347,7 @@ function finishInstance(c: Collector, r: RawInstance, g: Globals): InstanceConfi
     checksumAsV2: cfg.checksumAsV2 ?? g.checksumAsV2,
     garp: { ...g.garp, ...cfg.garp },
     ...(cfg.useVmac ? { useVmac: cfg.useVmac } : {}),
+    ...(cfg.useVmac && cfg.vmacXmitBase ? { vmacXmitBase: true } : {}),
     trackInterfaces: cfg.trackInterfaces, trackScripts: cfg.trackScripts, trackFiles: cfg.trackFiles, notify: cfg.notify,
   };
 }

@@ -36,7 +36,7 @@ function shellQuote(s: string): string {
 }
 
 function linkKey(c: InstanceConfig): string {
-  return JSON.stringify([c.interface, familyOf(c.vips[0]!.address), c.vrid, c.version, c.unicastSrc ?? '', c.unicastPeers ?? [], c.useVmac ?? false]);
+  return JSON.stringify([c.interface, familyOf(c.vips[0]!.address), c.vrid, c.version, c.unicastSrc ?? '', c.unicastPeers ?? [], c.useVmac ?? false, c.vmacXmitBase ?? false]);
 }
 
 export class VrrpRouter extends EventEmitter {

@@ -77,8 +77,11 @@ export class RawLink implements Link {
     };
     if (instance.useVmac) {
       // keepalived: adverts and GARPs leave from the macvlan (source MAC = VMAC), which carries the VIPs.
+      // vmac_xmit_base: adverts stay on the base interface; only the VIPs and GARPs use the macvlan.
       this.ready = this.ensureVmac().then(() => {
-        if (!this.closed) open(this.vmac!.name, this.vmac!.ifindex);
+        if (this.closed) return;
+        if (instance.vmacXmitBase) open(instance.interface, this.ifindex);
+        else open(this.vmac!.name, this.vmac!.ifindex);
       });
     } else {
       open(instance.interface, this.ifindex);
@@ -129,6 +132,7 @@ export class RawLink implements Link {
     const ifindex = nativeVrrp().ifIndex(name);
     if (!ifindex) throw new HakitError('VRRP_VMAC', `macvlan ${name} did not appear`);
     this.vmac = { name, mac, ifindex };
+    if (this.family === 6) this.linkLocalOnVmac(name, ifindex);
     // As keepalived: the parent must not answer ARP for addresses that live on the macvlan.
     for (const key of ['arp_ignore', 'arp_filter']) {
       try {
@@ -137,6 +141,24 @@ export class RawLink implements Link {
         this.log.warn(`cannot set ${key} on ${this.options.interface}`, { error });
       }
     }
+  }
+
+  /**
+   * IPv6 as keepalived 2.2.7 does it (measured): the macvlan carries the parent's link-local
+   * address, the advert source, and no address of its own (addr_gen_mode none), so it neither
+   * sends router solicitations from an EUI-64 address nor picks another source.
+   */
+  private linkLocalOnVmac(name: string, ifindex: number): void {
+    try {
+      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/addr_gen_mode`, '1');
+    } catch (error) {
+      this.log.warn(`cannot set addr_gen_mode on ${name}`, { error });
+    }
+    const own = (os.networkInterfaces()[name] ?? [])
+      .map((e) => canonical(e.address.split('%')[0]!))
+      .filter((a) => isLinkLocal6(a) && a !== this.primary && !this.options.vips.some((v) => canonical(v.address) === a));
+    changeAddressesSync('del', own.map((address) => ({ address, prefix: 64, ifindex })));
+    changeAddressesSync('add', [{ address: this.primary, prefix: 64, ifindex }]);
   }
 
   private specs(vips: Vip[]) {

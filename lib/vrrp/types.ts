@@ -64,6 +64,8 @@ export interface InstanceOptions {
   garp?: Partial<GarpOptions>;
   /** Put the VIPs on a macvlan with the virtual router MAC (keepalived's use_vmac); a name or true for vrrp.VRID. */
   useVmac?: boolean | string;
+  /** With useVmac: adverts go out (and are received) on the base interface, the VIPs and GARPs stay on the macvlan (keepalived's vmac_xmit_base). */
+  vmacXmitBase?: boolean;
 }
 
 export interface ReceivedPacket {

@@ -245,3 +245,21 @@ it('use_vmac: adverts and GARPs from 00:00:5e:00:01:VRID, VIP on the macvlan, ke
   await lab.waitState(ka, 'MASTER', 3000);
   t.false(lab.addresses(2).some((a) => a.dev === 'vrrp.56'), 'macvlan removed on stop');
 });
+
+it('vmac_xmit_base: adverts from eth0\'s MAC, VIP and GARPs on the VMAC, keepalived (same options) agrees', async (t) => {
+  const vm = (prio) => conf({ vrid: 58, prio, adv: 0.1, extra: '    use_vmac\n    vmac_xmit_base' });
+  const ka = await lab.keepalived(1, vm(100));
+  await lab.waitState(ka, 'MASTER', 5000);
+  const cap = await lab.capture('br');
+  const hk = await lab.hakit(2, vm(150));
+  await lab.waitState(hk, 'MASTER', 5000);
+  await lab.waitState(ka, 'BACKUP', 3000);
+  await sleep(300);
+  const packets = lab.decode(await cap.stop());
+  const mine = assertClean(t, packets, '192.0.2.12');
+  t.true(mine.every((p) => p.ethSrc === '02:00:00:00:00:02'), 'adverts leave from the base interface');
+  t.true(packets.some((p) => p.garp && p.arpIp === VIP && p.ethSrc === '00:00:5e:00:01:3a'));
+  t.deepEqual(lab.addresses(2).filter((a) => a.address === VIP).map((a) => a.dev), ['vrrp.58']);
+  await lab.stop(hk);
+  await lab.waitState(ka, 'MASTER', 3000);
+});

@@ -72,3 +72,24 @@ it('IPv6: SIGKILL of the keepalived master: hakit takes the VIPs', async (t) => 
   await sleep(200);
   for (const v of VIPS) t.true(lab.hasAddress(2, v), v);
 });
+
+it('IPv6 use_vmac: adverts and NAs from 00:00:5e:00:02:VRID with the parent\'s link-local source, as keepalived; it accepts them', async (t) => {
+  const vm = (prio) => conf({ vrid: 57, prio, adv: 0.1, vips: ['fe80::57/64', '2001:db8::157/64'], extra: '    use_vmac' });
+  const ka = await lab.keepalived(1, vm(100));
+  await lab.waitState(ka, 'MASTER', 5000);
+  const cap = await lab.capture('br');
+  const hk = await lab.hakit(2, vm(150));
+  await lab.waitState(hk, 'MASTER', 5000);
+  await lab.waitState(ka, 'BACKUP', 3000);
+  await sleep(300);
+  const packets = lab.decode(await cap.stop());
+  const mine = packets.filter((p) => p.vrrp && p.ethSrc === '00:00:5e:00:02:39' && p.prio === 150);
+  t.true(mine.length > 0);
+  for (const p of mine) t.like(p, { src: 'fe80::ff:fe00:2', dst: 'ff02::12', checksum: '1', ttl: 255, malformed: false });
+  const nas = packets.filter((p) => p.na && p.ethSrc === '00:00:5e:00:02:39' && p.time > mine[0].time);
+  t.deepEqual([...new Set(nas.map((p) => p.naTarget))].sort(), ['2001:db8::157', 'fe80::57']);
+  const onVmac = lab.addresses(2).filter((a) => a.dev === 'vrrp.57').map((a) => a.address).sort();
+  t.deepEqual(onVmac, ['2001:db8::157', 'fe80::57', 'fe80::ff:fe00:2'], 'VIPs and the parent\'s link-local, no EUI-64 address');
+  await lab.stop(hk);
+  await lab.waitState(ka, 'MASTER', 3000);
+});
