@@ -11,11 +11,7 @@ const { vrrp } = require('../../..');
 const it = needs(test.serial, requirements);
 const VIP = '192.0.2.100';
 const v2 = (prio) => conf({ version: 2, vrid: 54, prio, adv: 1, auth: 'secret12' });
-// The goal is master-down + 50 ms (measured typically 2-20 ms over, see bench/vrrp/RESULTS.md); the
-// asserted bounds leave room for a loaded shared CI machine (the VIP is added through the netlink
-// core's worker thread before the GARPs go out).
-const SLACK = 0.1;
-const GARP_SLACK = 0.25;
+const SLACK = 0.05;  // the issue's bound: master-down + 50 ms, for the advert and the GARP
 let lab;
 
 test.before(() => { if (!missing(requirements)) lab = new Lab(3, 'hkv2').up(); });
@@ -50,7 +46,7 @@ it('v2 PASS: keepalived accepts hakit as master; tshark decodes the adverts; bad
   t.like(s.counters, { auth_failure: 1, invalid_authtype: 1, advert_interval_err: 1, ip_ttl_err: 1 });
 });
 
-it('v2: SIGKILL of the keepalived master moves the VIP to hakit at the master-down interval (+100 ms margin), GARP within +250 ms', async (t) => {
+it('v2: SIGKILL of the keepalived master moves the VIP to hakit within the master-down interval + 50 ms, GARP too', async (t) => {
   const ka = await lab.keepalived(1, v2(150));
   await lab.waitState(ka, 'MASTER', 6000);
   const hk = await lab.hakit(2, v2(100));
@@ -69,7 +65,7 @@ it('v2: SIGKILL of the keepalived master moves the VIP to hakit at the master-do
   const masterDown = 3 + (256 - 100) / 256;  // 3.609 s
   t.true(gap >= masterDown - 0.01 && gap <= masterDown + SLACK, `gap ${gap.toFixed(4)} s (master-down ${masterDown.toFixed(3)} s)`);
   t.truthy(garp);
-  t.true(garp.time - last.time <= masterDown + GARP_SLACK, `GARP ${(garp.time - last.time).toFixed(4)} s after the last advert`);
+  t.true(garp.time - last.time <= masterDown + SLACK, `GARP ${(garp.time - last.time).toFixed(4)} s after the last advert`);
   t.true(lab.hasAddress(2, VIP));
   t.log(`v2 failover: first advert ${gap.toFixed(4)} s, GARP ${(garp.time - last.time).toFixed(4)} s after keepalived's last advert`);
 });
