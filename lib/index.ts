@@ -16,3 +16,4 @@ export * as gluster from './gluster';
 export * as lb from './lb';
 export * as netlink from './netlink';
 export * as ipvs from './ipvs';
+export * as vrrp from './vrrp';

@@ -10,6 +10,7 @@ type Loader = () => Promise<Command>;
 
 // Add a capability's command here: name -> lazy module (require keeps it CommonJS and lazy).
 const commands: Record<string, Loader> = {
+  vrrp: async () => (require('./vrrp') as typeof import('./vrrp')).default,
   version: async () => (require('./version') as typeof import('./version')).default,
   pcs: async () => (require('./pcs') as typeof import('./pcs')).default,
   ocf: async () => (require('./ocf') as typeof import('./ocf')).default,

@@ -1,0 +1,431 @@
+/**
+ * One VRRP virtual router: the RFC 5798 section 6.4 state machine (Initialize, Backup, Master)
+ * plus Fault, with keepalived's behaviour where the RFC leaves room (a master answers a
+ * lower-priority advert at once, "forcing new election"; priority 0 on shutdown; v3 backups
+ * adopt the master's interval, v2 drops a mismatch). Timers come from an injectable Clock.
+ */
+import { EventEmitter } from 'node:events';
+import { ArgumentError, check } from '../errors';
+import { silentLogger, type Logger } from '../log';
+import { addressBytes, canonical, compareAddresses, familyOf } from './addr';
+import { realClock, type Clock } from './clock';
+import { decodeRaw, encodeAdvert, MULTICAST4, MULTICAST6 } from './codec';
+import { newCounters, type VrrpCounters } from './counters';
+import { defaultGarp, type GarpOptions, type InstanceOptions, type Link, type ReceivedPacket, type Vip, type VrrpState } from './types';
+
+export interface StateChange {
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  priority: number;
+  reason: string;
+}
+
+export interface InstanceStatus {
+  name: string;
+  state: VrrpState;
+  vrid: number;
+  version: 2 | 3;
+  interface: string;
+  priority: number;
+  effectivePriority: number;
+  advertInt: number;
+  masterAdvertInt: number;
+  master: string | null;
+  primary: string;
+  vips: string[];
+  counters: VrrpCounters;
+}
+
+export function validateOptions(o: InstanceOptions): Required<Pick<InstanceOptions, 'version' | 'preempt' | 'preemptDelay'>> {
+  check.string('name', o.name);
+  check.string('interface', o.interface);
+  check.integer('vrid', o.vrid, 1, 255);
+  check.integer('priority', o.priority, 1, 255);
+  const version = (o.version ?? 3) as 2 | 3;
+  check.integer('version', version, 2, 3);
+  if (version === 2) check.integer('advertInt', o.advertInt, 1000, 255000);
+  else check.integer('advertInt', o.advertInt, 10, 40950);
+  if (version === 2 && o.advertInt % 1000 !== 0) throw new ArgumentError('a VRRPv2 advertInt is whole seconds', { argument: 'advertInt' });
+  if (version === 3 && o.advertInt % 10 !== 0) throw new ArgumentError('a VRRPv3 advertInt is in 10 ms steps', { argument: 'advertInt' });
+  if (!Array.isArray(o.vips) || o.vips.length === 0 || o.vips.length > 255) throw new ArgumentError('vips must list 1 to 255 addresses', { argument: 'vips' });
+  const family = familyOf(o.vips[0]!.address);
+  if (family === 0 || o.vips.some((v) => familyOf(v.address) !== family)) throw new ArgumentError('vips must be addresses of one family', { argument: 'vips' });
+  if (version === 2 && family === 6) throw new ArgumentError('VRRPv2 is IPv4 only (RFC 3768)', { argument: 'version' });
+  if (o.authPass !== undefined && Buffer.byteLength(o.authPass) > 8) throw new ArgumentError('authPass is at most 8 bytes', { argument: 'authPass' });
+  const preemptDelay = o.preemptDelay ?? 0;
+  check.integer('preemptDelay', preemptDelay, 0, 3_600_000);
+  if (o.unicastTtl !== undefined) check.integer('unicastTtl', o.unicastTtl, 1, 255);
+  for (const p of o.unicastPeers ?? []) if (familyOf(p) === 0) throw new ArgumentError(`unicastPeers: '${p}' is not an IP address`, { argument: 'unicastPeers' });
+  return { version, preempt: o.preempt ?? true, preemptDelay };
+}
+
+export class VrrpInstance extends EventEmitter {
+  state: VrrpState = 'INIT';
+  readonly counters: VrrpCounters = newCounters();
+  private options!: InstanceOptions;
+  private version: 2 | 3 = 3;
+  private preempt = true;
+  private preemptDelay = 0;
+  private garp: GarpOptions = defaultGarp;
+  private basePriority = 100;
+  private priorityDelta = 0;
+  private faultReasons = new Set<string>();
+  private masterAdvertInt = 1000;
+  private masterAddress: string | null = null;
+  private lowerSeenAt: number | undefined;
+  private timers: Record<'masterDown' | 'advert' | 'garpDelay' | 'garpRefresh', unknown> = { masterDown: undefined, advert: undefined, garpDelay: undefined, garpRefresh: undefined };
+  private vipOps: Promise<void> = Promise.resolve();
+  private vipsUp = false;
+  private vipSet = new Set<string>();
+  private peerSet = new Set<string>();
+
+  constructor(options: InstanceOptions, private readonly link: Link, private readonly clock: Clock = realClock, private readonly log: Logger = silentLogger) {
+    super();
+    this.configure(options);
+    this.masterAdvertInt = options.advertInt;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Applies new options in place (SIGHUP reload): the state is kept, VIPs are reconciled. */
+  configure(options: InstanceOptions): void {
+    const v = validateOptions(options);
+    if (familyOf(options.vips[0]!.address) !== this.link.family) throw new ArgumentError('vips and the link differ in family', { argument: 'vips' });
+    const old = this.options;
+    this.options = options;
+    this.version = v.version;
+    this.preempt = v.preempt;
+    this.preemptDelay = v.preemptDelay;
+    this.garp = { ...defaultGarp, ...options.garp };
+    this.basePriority = options.priority;
+    this.vipSet = new Set(options.vips.map((vip) => canonical(vip.address)));
+    this.peerSet = new Set((options.unicastPeers ?? []).map(canonical));
+    if (old && this.state === 'MASTER') {
+      const key = (vip: Vip) => `${canonical(vip.address)}/${vip.prefix}/${vip.dev ?? ''}/${vip.label ?? ''}`;
+      const before = [...old.vips, ...(old.excludedVips ?? [])];
+      const after = [...options.vips, ...(options.excludedVips ?? [])];
+      const gone = before.filter((a) => !after.some((b) => key(a) === key(b)));
+      const added = after.filter((a) => !before.some((b) => key(a) === key(b)));
+      this.queueVips(gone, 'del');
+      this.queueVips(added, 'add');
+      if (added.length) this.vipOps = this.vipOps.then(() => this.link.announce(added.map((x) => x.address), this.garp.masterRepeat, this.garp.interval));
+    }
+    if (old && old.advertInt !== options.advertInt && this.state === 'MASTER') this.masterAdvertInt = options.advertInt;
+  }
+
+  /** Priority in adverts: configured priority plus tracking weights, kept in 1-254 (255 stays 255). */
+  get effectivePriority(): number {
+    if (this.basePriority === 255) return 255;
+    return Math.min(254, Math.max(1, this.basePriority + this.priorityDelta));
+  }
+
+  /** Sets the sum of tracking weights (keepalived: positive weights add when up, negative subtract when down). */
+  setPriorityDelta(delta: number): void {
+    this.priorityDelta = delta;
+  }
+
+  /** Enters (on=true) or leaves Fault for a named reason; Fault lasts while any reason remains. */
+  setFault(reason: string, on: boolean): void {
+    if (on) this.faultReasons.add(reason);
+    else this.faultReasons.delete(reason);
+    if (this.state === 'INIT' || this.state === 'STOP') return;
+    if (this.faultReasons.size > 0 && this.state !== 'FAULT') this.toFault(reason);
+    else if (this.faultReasons.size === 0 && this.state === 'FAULT') this.startRunning(`${reason} recovered`);
+  }
+
+  get faulty(): boolean {
+    return this.faultReasons.size > 0;
+  }
+
+  start(): void {
+    if (this.state !== 'INIT' && this.state !== 'STOP') return;
+    this.masterAdvertInt = this.options.advertInt;
+    if (this.faultReasons.size > 0) this.toFault('tracked object down at start');
+    else this.startRunning('start');
+  }
+
+  private startRunning(reason: string): void {
+    // keepalived 2.2.7 starts `state MASTER` below priority 255 in BACKUP too (measured): only
+    // the address owner takes over at once.
+    if (this.basePriority === 255) this.toMaster(`${reason}: address owner (priority 255)`);
+    else this.toBackup(reason);
+  }
+
+  /** Graceful stop: a master sends priority 0 so a backup takes over after its skew time. */
+  async stop(): Promise<void> {
+    if (this.state === 'STOP') return;
+    const wasMaster = this.state === 'MASTER';
+    this.clearTimers();
+    if (wasMaster) {
+      this.sendAdvert(0);
+      this.counters.release_master++;
+      this.queueVips(this.allVips(), 'del');
+    }
+    this.setState('STOP', 'stop');
+    await this.vipOps;
+  }
+
+  /** Forced transitions, used by sync groups. */
+  becomeMaster(reason: string): void {
+    if (this.state === 'BACKUP') this.toMaster(reason);
+  }
+  becomeBackup(reason: string): void {
+    if (this.state === 'MASTER') this.toBackup(reason);
+  }
+
+  status(): InstanceStatus {
+    return {
+      name: this.options.name, state: this.state, vrid: this.options.vrid, version: this.version, interface: this.options.interface,
+      priority: this.basePriority, effectivePriority: this.effectivePriority, advertInt: this.options.advertInt,
+      masterAdvertInt: this.masterAdvertInt, master: this.state === 'MASTER' ? this.link.primary : this.masterAddress,
+      primary: this.link.primary, vips: this.options.vips.map((v) => v.address), counters: { ...this.counters },
+    };
+  }
+
+  /** RFC 5798 6.1: Skew_Time (ms) from the master's interval (v2: RFC 3768, whole seconds). */
+  skewTime(): number {
+    const p = this.effectivePriority;
+    if (this.version === 2) return ((256 - p) * 1000) / 256;
+    return ((256 - p) * this.masterAdvertInt) / 256;
+  }
+
+  masterDownInterval(): number {
+    return 3 * this.masterAdvertInt + this.skewTime();
+  }
+
+  // ---- receive path -------------------------------------------------------------------------
+
+  receive(packet: ReceivedPacket): void {
+    const o = this.options;
+    const p = packet.payload;
+    if (p.length >= 2 && p[1] !== o.vrid) return;  // another virtual router
+    if (packet.src === this.link.primary) return;   // our own
+    const unicast = (o.unicastPeers?.length ?? 0) > 0;
+    const group = this.link.family === 6 ? MULTICAST6 : MULTICAST4;
+    if (unicast === (packet.dst === group)) return;  // keepalived ignores the other mode silently
+    if (unicast && o.checkUnicastSrc && !this.peerSet.has(canonical(packet.src))) return this.drop('unicast_src_err', `unicast advert from ${packet.src}, which is not a unicast_peer`);
+    if (!unicast && packet.ttl !== 255) return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect 255`);
+    const a = decodeRaw(p, this.link.family, packet.src, packet.dst);
+    if ('error' in a) {
+      if (a.error === 'VRRP_BAD_VERSION') return this.drop('version_err', `wrong version. Received ${p[0]! >> 4} and expect ${this.version}`);
+      if (a.error === 'VRRP_BAD_TYPE') return this.drop('invalid_type_rcvd', `Invalid packet type. ${p[0]! & 15} and expect 1`);
+      return this.drop('packet_len_err', `vrrp packet length error (${a.error}), length ${p.length}`);
+    }
+    if (a.version !== this.version) return this.drop('version_err', `wrong version. Received ${a.version} and expect ${this.version}`);
+    const pseudo = this.version === 3 && !(this.link.family === 4 && o.checksumAsV2);
+    if (!(pseudo ? a.checksumPseudoOk : a.checksumPlainOk)) return this.drop('checksum_err', `Invalid VRRPv${this.version} checksum`);
+    if (this.version === 2) {
+      const want = o.authPass !== undefined ? 1 : 0;
+      if (a.authType !== want) {
+        this.counters.authtype_mismatch++;
+        return this.drop('invalid_authtype', `received a ${a.authType} auth, expecting ${want}!`);
+      }
+      if (want === 1) {
+        const pass = Buffer.alloc(8);
+        Buffer.from(o.authPass!).copy(pass);
+        if (!a.auth || !pass.equals(a.auth)) return this.drop('auth_failure', 'received an invalid passwd!');
+      }
+    }
+    if (a.count !== o.vips.length) return this.drop('addr_list_err', `received an unexpected ip number count ${a.count}, expected ${o.vips.length}!`);
+    for (const addr of a.addresses) {
+      if (!this.vipSet.has(addr)) return this.drop('addr_list_err', `ip address associated with VRID ${o.vrid} not present in MASTER advert: ${addr}`);
+    }
+    if (this.version === 2 && a.interval * 1000 !== o.advertInt) {
+      return this.drop('advert_interval_err', `advertisement interval mismatch mine=${o.advertInt / 1000} sec rcv'd=${a.interval} sec`);
+    }
+    if (this.version === 3 && a.interval === 0) return this.drop('advert_interval_err', 'advertisement interval 0');
+    this.counters.advert_rcvd++;
+    if (a.priority === 0) this.counters.pri_zero_rcvd++;
+    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, packet.ageMs ?? 0);
+  }
+
+  private drop(counter: keyof VrrpCounters, message: string): void {
+    this.counters[counter]++;
+    this.log.warn(`(${this.options.name}) ${message}`, { instance: this.options.name, counter });
+    this.emit('drop', { instance: this.options.name, counter, message });
+  }
+
+  private onAdvert(priority: number, interval: number, src: string, age: number): void {
+    const mine = this.effectivePriority;
+    if (this.state === 'BACKUP') {
+      if (priority === 0) {
+        this.arm('masterDown', this.skewTime() - age, () => this.toMaster('master sent priority 0'));
+        return;
+      }
+      const lower = priority < mine;
+      let hold = !this.preempt || !lower;
+      if (!hold && this.preemptDelay > 0) {
+        // preempt_delay: a higher-priority backup keeps deferring to a lower master this long.
+        this.lowerSeenAt ??= this.clock.now();
+        hold = this.clock.now() - this.lowerSeenAt < this.preemptDelay;
+      }
+      if (!lower) this.lowerSeenAt = undefined;
+      if (!hold) {
+        this.log.debug(`(${this.options.name}) received lower priority (${priority}) advert from ${src} - discarding`);
+        return;
+      }
+      if (this.version === 3) this.masterAdvertInt = interval;
+      this.masterAddress = src;
+      this.arm('masterDown', this.masterDownInterval() - age, () => this.toMaster('master down timer'));
+      return;
+    }
+    if (this.state !== 'MASTER') return;
+    if (priority === 0) {
+      // RFC 5798 6.4.3: answer at once so the backups see a master.
+      this.sendAdvert(mine);
+      this.arm('advert', this.options.advertInt, () => this.advertTick());
+      return;
+    }
+    const wins = priority > mine || (priority === mine && compareAddresses(addressBytes(src), addressBytes(this.link.primary)) > 0);
+    if (wins) {
+      if (this.version === 3) this.masterAdvertInt = interval;
+      this.masterAddress = src;
+      this.toBackup(`higher priority advert (${priority}) from ${src}`);
+      return;
+    }
+    // keepalived: "forcing new election": advert at once, and announce the addresses again.
+    this.log.info(`(${this.options.name}) Received advert from ${src} with lower priority ${priority}, ours ${mine}, forcing new election`);
+    this.sendAdvert(mine);
+    this.arm('advert', this.options.advertInt, () => this.advertTick());
+    this.link.announce(this.options.vips.map((v) => v.address), this.garp.lowerPrioRepeat, this.garp.interval);
+  }
+
+  // ---- transitions --------------------------------------------------------------------------
+
+  private toMaster(reason: string): void {
+    this.clearTimers();
+    this.masterAdvertInt = this.options.advertInt;
+    this.masterAddress = this.link.primary;
+    this.lowerSeenAt = undefined;
+    this.counters.become_master++;
+    this.sendAdvert(this.effectivePriority);
+    this.arm('advert', this.options.advertInt, () => this.advertTick());
+    this.setState('MASTER', reason);
+    this.queueVips(this.allVips(), 'add');
+    const addresses = this.options.vips.map((v) => v.address);
+    this.vipOps = this.vipOps.then(() => {
+      if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+    });
+    if (this.garp.masterDelay > 0) {
+      this.arm('garpDelay', this.garp.masterDelay, () => this.link.announce(this.options.vips.map((v) => v.address), this.garp.masterRepeat, this.garp.interval));
+    }
+    if (this.garp.masterRefresh > 0) this.armRefresh();
+  }
+
+  private armRefresh(): void {
+    this.arm('garpRefresh', this.garp.masterRefresh, () => {
+      this.link.announce(this.options.vips.map((v) => v.address), this.garp.masterRefreshRepeat, this.garp.interval);
+      this.armRefresh();
+    });
+  }
+
+  private toBackup(reason: string): void {
+    const wasMaster = this.state === 'MASTER';
+    this.clearTimers();
+    if (wasMaster) {
+      this.counters.release_master++;
+      this.queueVips(this.allVips(), 'del');
+    }
+    if (!wasMaster) this.masterAddress = null;
+    this.lowerSeenAt = undefined;
+    this.setState('BACKUP', reason);
+    this.arm('masterDown', this.masterDownInterval(), () => this.toMaster('master down timer'));
+  }
+
+  private toFault(reason: string): void {
+    const wasMaster = this.state === 'MASTER';
+    this.clearTimers();
+    if (wasMaster) {
+      this.sendAdvert(0);
+      this.counters.release_master++;
+      this.queueVips(this.allVips(), 'del');
+    }
+    this.masterAddress = null;
+    this.setState('FAULT', reason);
+  }
+
+  private advertTick(): void {
+    if (this.state !== 'MASTER') return;
+    this.sendAdvert(this.effectivePriority);
+    this.arm('advert', this.options.advertInt, () => this.advertTick());
+  }
+
+  private setState(to: VrrpState, reason: string): void {
+    const from = this.state;
+    this.state = to;
+    if (from === to) return;
+    this.log.info(`(${this.options.name}) Entering ${to} STATE`, { instance: this.options.name, from, reason });
+    const change: StateChange = { instance: this.options.name, from, to, priority: this.effectivePriority, reason };
+    this.emit('state', change);
+  }
+
+  // ---- I/O ----------------------------------------------------------------------------------
+
+  private sendAdvert(priority: number): void {
+    const o = this.options;
+    const peers = o.unicastPeers?.length ? o.unicastPeers : [this.link.family === 6 ? MULTICAST6 : MULTICAST4];
+    for (const dst of peers) {
+      const payload = encodeAdvert({
+        version: this.version, vrid: o.vrid, priority,
+        interval: this.version === 2 ? o.advertInt / 1000 : o.advertInt / 10,
+        addresses: o.vips.map((v) => v.address),
+        ...(this.version === 2 && o.authPass !== undefined ? { authType: 1, password: o.authPass } : {}),
+        src: this.link.primary, dst,
+        checksum: o.checksumAsV2 ? 'plain' : 'pseudo',
+      });
+      try {
+        this.link.send(dst, payload);
+        this.counters.advert_sent++;
+        if (priority === 0) this.counters.pri_zero_sent++;
+      } catch (error) {
+        this.counters.send_err++;
+        this.log.warn(`(${o.name}) send failed`, { error });
+      }
+    }
+  }
+
+  private allVips(): Vip[] {
+    return [...this.options.vips, ...(this.options.excludedVips ?? [])];
+  }
+
+  private queueVips(vips: Vip[], op: 'add' | 'del'): void {
+    if (vips.length === 0) return;
+    this.vipOps = this.vipOps.then(async () => {
+      try {
+        if (op === 'add') await this.link.addVips(vips);
+        else await this.link.delVips(vips);
+        this.vipsUp = op === 'add';
+      } catch (error) {
+        this.log.error(`(${this.options.name}) could not ${op === 'add' ? 'add' : 'remove'} virtual addresses`, { error });
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+      }
+    });
+  }
+
+  /** Resolves when queued address changes are done (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.vipOps;
+  }
+
+  get addressesUp(): boolean {
+    return this.vipsUp;
+  }
+
+  private arm(name: keyof VrrpInstance['timers'], ms: number, fn: () => void): void {
+    if (this.timers[name] !== undefined) this.clock.clearTimer(this.timers[name]);
+    this.timers[name] = this.clock.setTimer(() => {
+      this.timers[name] = undefined;
+      fn();
+    }, ms);
+  }
+
+  private clearTimers(): void {
+    for (const name of Object.keys(this.timers) as Array<keyof VrrpInstance['timers']>) {
+      if (this.timers[name] !== undefined) this.clock.clearTimer(this.timers[name]);
+      this.timers[name] = undefined;
+    }
+  }
+}
