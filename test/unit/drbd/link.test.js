@@ -10,7 +10,9 @@ async function refused(t, alphaNet, bravoNet, event) {
   const pair = await openPair({ alphaOptions: { net: alphaNet }, bravoOptions: { net: bravoNet } });
   try {
     const before = dataOf(pair.diskB, pair.b.sizeBytes);
-    const seen = once(pair.b, event);
+    // Both sides verify the other at once; whichever finds the mismatch first drops the link,
+    // and the other may then see only the drop. Either side naming it is the refusal.
+    const seen = Promise.any([once(pair.a, event), once(pair.b, event)]);
     pair.b.connect();
     pair.a.connect();
     t.truthy(await seen);
