@@ -149,7 +149,10 @@ int Mapper::BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, in
       for (uint32_t base = 0; base < size; base += 4) {
         const uint32_t lanes = size - base < 4 ? size - base : 4;
         U32x4 vid{};
-        std::memcpy(&vid, ids + base, lanes * sizeof(uint32_t));
+        if (lanes == 4)
+          std::memcpy(&vid, ids + base, sizeof(vid));  // a fixed-size copy is one load
+        else
+          for (uint32_t k = 0; k < lanes; k++) vid[k] = uint32_t(ids[base + k]);
         const U32x4 hashes = b.hash == 0 ? Hash3(vx, vid, vr) : U32x4{};  // Ceph: 0 for other hash types
         for (uint32_t k = 0; k < lanes; k++) {
           const uint32_t i = base + k;
