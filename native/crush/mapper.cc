@@ -145,20 +145,30 @@ int Mapper::BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, in
       }
       uint32_t high = 0;
       int64_t high_draw = 0;
-      for (uint32_t i = 0; i < size; i++) {
-        int64_t draw;
-        if (weights[i]) {
-          uint32_t u = BucketHash3(b.hash, uint32_t(x), uint32_t(ids[i]), uint32_t(r)) & 0xffff;
-          // ln = crush_ln(u) - 2^48 is in [-2^48, 0]; C's ln / w truncates toward zero,
-          // which is -(|ln| / w).
-          uint64_t neg_ln = 0x1000000000000ull - CrushLn(u);
-          draw = -int64_t(divisors[i].Divide(neg_ln));
-        } else {
-          draw = INT64_MIN;
-        }
-        if (i == 0 || draw > high_draw) {
-          high = i;
-          high_draw = draw;
+      const U32x4 vx = U32x4{} + uint32_t(x), vr = U32x4{} + uint32_t(r);
+      for (uint32_t base = 0; base < size; base += 4) {
+        const uint32_t lanes = size - base < 4 ? size - base : 4;
+        U32x4 vid{};
+        if (lanes == 4)
+          std::memcpy(&vid, ids + base, sizeof(vid));  // a fixed-size copy is one load
+        else
+          for (uint32_t k = 0; k < lanes; k++) vid[k] = uint32_t(ids[base + k]);
+        const U32x4 hashes = b.hash == 0 ? Hash3(vx, vid, vr) : U32x4{};  // Ceph: 0 for other hash types
+        for (uint32_t k = 0; k < lanes; k++) {
+          const uint32_t i = base + k;
+          int64_t draw;
+          if (weights[i]) {
+            // ln = crush_ln(u) - 2^48 is in [-2^48, 0]; C's ln / w truncates toward zero,
+            // which is -(|ln| / w).
+            uint64_t neg_ln = 0x1000000000000ull - CrushLn(hashes[k] & 0xffff);
+            draw = -int64_t(divisors[i].Divide(neg_ln));
+          } else {
+            draw = INT64_MIN;
+          }
+          if (i == 0 || draw > high_draw) {
+            high = i;
+            high_draw = draw;
+          }
         }
       }
       return b.items[high];
