@@ -26,6 +26,7 @@ import {
 } from './codec';
 import { commands, commandSchema, IPVS_GENL_NAME, infoSchema } from './schema';
 import type { Daemon, DaemonSpec, Destination, DestinationSpec, Info, Service, ServiceKey, ServiceSpec, Timeouts } from './types';
+import { encodeOperations } from './batch';
 import { apply as applyPlan, ApplyOptions, ApplyResult } from './apply';
 import type { DesiredService } from './types';
 
@@ -236,7 +237,7 @@ export class Ipvs {
    * attempted; the replies say which the kernel refused.
    */
   execute(operations: readonly Operation[]): Promise<Reply[]> {
-    return this.genl.socket.exchange(operations.map((op) => this.operationRequest(op)));
+    return this.genl.socket.exchange(encodeOperations(operations, this.genl.family.id, this.genl.family.version));
   }
 
   private async one(operation: Operation): Promise<void> {
