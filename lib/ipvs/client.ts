@@ -239,8 +239,9 @@ export class Ipvs {
    * attempted; the replies say which the kernel refused.
    */
   async execute(operations: readonly Operation[]): Promise<Reply[]> {
-    // Exchanges of a few thousand requests: measured in the IPVS guest, 50,000 changes took 91 s
-    // in one exchange and under 10 s in slices of 5,000 (same table, same encoder).
+    // Exchanges of a few thousand requests: the encoded batch and its replies stay small. (A 9x
+    // slowdown first blamed on one big exchange was IPVS's dest_trash after a flush: see
+    // bench/ipvs/RESULTS.md; slices and one exchange both take under 10 s for 50,000 changes.)
     const replies: Reply[] = [];
     for (let at = 0; at < operations.length || at === 0; at += EXECUTE_SLICE) {
       const slice = operations.length <= EXECUTE_SLICE ? operations : operations.slice(at, at + EXECUTE_SLICE);
