@@ -2,7 +2,8 @@
 // IPVS load benchmark, run INSIDE the IPVS guest (bench/ipvs/run boots it): 10,000 services x
 // 4 destinations loaded by `ipvsadm -R` and by hakit (the `hakit ipvsadm -R` command and the
 // Ipvs.apply() API), then a 1 % change applied by hakit, counting its netlink requests.
-// Each contender is a whole child process timed from spawn to exit, in the same guest boot.
+// Each contender is a whole child process timed from spawn to exit, in the same guest boot,
+// each in a fresh network namespace (see session()).
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -30,16 +31,29 @@ function rules(table) {
   }
   return lines.join('\n') + '\n';
 }
-function timed(label, cmd, args, input) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 1 << 30 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr.slice(0, 500)}`);
-  process.stderr.write(`bench: ${label} ${ms.toFixed(0)} ms\n`);
-  return { ms, stdout: r.stdout };
+// Each contender runs in a fresh network namespace (IPVS state is per namespace): a flushed
+// table leaves its destinations in the kernel's dest_trash for about two minutes, and every
+// NEW_DEST scans that list (ip_vs_trash_get_dest), so whoever loads right after a flush of
+// 40,000 destinations pays a quadratic penalty the other did not. The steps of one namespace
+// run in one shell; each step is timed around the command alone (date +%s%N).
+function session(label, steps) {
+  const files = steps.map((_, i) => ({ time: path.join(dir, `${label}-${i}.ns`), out: path.join(dir, `${label}-${i}.out`) }));
+  const save = path.join(dir, `${label}.save`);
+  // a route, so that IPVS takes the destinations for unicast addresses (inet_addr_type)
+  const script = ['ip link set lo up && ip route add default dev lo || exit 1']
+    .concat(steps.map((step, i) => `t0=$(date +%s%N); ${step.cmd} ${step.input ? `< ${step.input}` : ''} > ${files[i].out} || exit 1; t1=$(date +%s%N); echo $((t1 - t0)) > ${files[i].time}`))
+    .concat(`ipvsadm -Sn > ${save}`)
+    .join('\n');
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr.slice(0, 800)}`);
+  const out = steps.map((step, i) => {
+    const ms = Number(fs.readFileSync(files[i].time, 'utf8')) / 1e6;
+    process.stderr.write(`bench: ${step.label} ${ms.toFixed(0)} ms\n`);
+    return { ms, stdout: fs.readFileSync(files[i].out, 'utf8') };
+  });
+  return { steps: out, save: fs.readFileSync(save, 'utf8') };
 }
-const save = () => spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
-const flush = () => spawnSync('ipvsadm', ['-C']);
+const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 const table = desired();
 const text = rules(table);
@@ -52,7 +66,7 @@ const applyScript = `
 const { ipvs } = require(${JSON.stringify(root)});
 (async () => {
   const t0 = process.hrtime.bigint();
-  const desired = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+  const desired = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
   const client = await ipvs.Ipvs.open();
   const before = client.stats;
   const t1 = process.hrtime.bigint();
@@ -63,23 +77,8 @@ const { ipvs } = require(${JSON.stringify(root)});
   console.log(JSON.stringify({ requests: result.requests, counts: result.counts, timings: result.timings, netlinkRequests: after.requests - before.requests, sends: after.sends - before.sends, applyMs: Number(t2 - t1) / 1e6, totalInProcessMs: Number(t2 - t0) / 1e6 }));
 })().catch((e) => { console.error(e); process.exit(1); });`;
 
-for (let round = 0; round < Number(process.env.IPVS_BENCH_ROUNDS || 2); round++) {
-  flush();
-  const a = timed('ipvsadm -R', 'ipvsadm', ['-R'], text);
-  const reference = save();
-  flush();
-  // IPVS_BENCH_SKIP_CLI=1 leaves out `hakit ipvsadm -R` (the slowest contender) for short runs
-  const b = process.env.IPVS_BENCH_SKIP_CLI ? { ms: NaN } : timed('hakit ipvsadm -R', process.execPath, [path.join(root, 'bin', 'hakit.js'), 'ipvsadm', '-R'], text);
-  const sameR = process.env.IPVS_BENCH_SKIP_CLI ? undefined : save() === reference;
-  flush();
-  const c = timed('hakit apply()', process.execPath, ['-e', applyScript, path.join(dir, 'desired.json')]);
-  const sameApply = save() === reference;
-  const applied = JSON.parse(c.stdout);
-  results.runs[round] = { ipvsadmR: a.ms, hakitR: b.ms, hakitApply: c.ms, hakitApplyInProcess: applied.applyMs, applyTimings: applied.timings, applyRequests: applied.netlinkRequests, applySends: applied.sends, sameTableR: sameR, sameTableApply: sameApply };
-}
-
 // 1 % change on the loaded table: 100 services touched (weights, a removed and an added
-// destination, a scheduler change), 25 services removed and 25 added.
+// destination, a scheduler change).
 const changed = JSON.parse(JSON.stringify(table));
 const step = Math.max(1, Math.floor(SERVICES / 100));
 let touched = 0;
@@ -91,10 +90,25 @@ for (let i = 0; i < SERVICES && touched < SERVICES / 100; i += step, touched++) 
   else s.scheduler = 'wrr';
 }
 fs.writeFileSync(path.join(dir, 'changed.json'), JSON.stringify(changed));
-const d = timed('hakit apply() 1% change', process.execPath, ['-e', applyScript, path.join(dir, 'changed.json')]);
-results.change = { ...JSON.parse(d.stdout), wallMs: d.ms, changedServices: touched };
-const e = timed('hakit apply() no change', process.execPath, ['-e', applyScript, path.join(dir, 'changed.json')]);
-results.noChange = { ...JSON.parse(e.stdout), wallMs: e.ms };
-flush();
+fs.writeFileSync(path.join(dir, 'apply.js'), applyScript);
+const node = q(process.execPath);
+const applyCmd = (file) => `${node} ${q(path.join(dir, 'apply.js'))} ${q(path.join(dir, file))}`;
+
+for (let round = 0; round < Number(process.env.IPVS_BENCH_ROUNDS || 2); round++) {
+  const a = session(`ipvsadm-${round}`, [{ label: 'ipvsadm -R', cmd: 'ipvsadm -R', input: q(path.join(dir, 'rules')) }]);
+  // IPVS_BENCH_SKIP_CLI=1 leaves out `hakit ipvsadm -R` (the slowest contender) for short runs
+  const b = process.env.IPVS_BENCH_SKIP_CLI ? undefined : session(`cli-${round}`, [{ label: 'hakit ipvsadm -R', cmd: `${node} ${q(path.join(root, 'bin', 'hakit.js'))} ipvsadm -R`, input: q(path.join(dir, 'rules')) }]);
+  const c = session(`apply-${round}`, [
+    { label: 'hakit apply()', cmd: applyCmd('desired.json') },
+    { label: 'ipvsadm -Sn (compare)', cmd: 'ipvsadm -Sn' },
+    ...(round === 0 ? [{ label: 'hakit apply() 1% change', cmd: applyCmd('changed.json') }, { label: 'hakit apply() no change', cmd: applyCmd('changed.json') }] : []),
+  ]);
+  const applied = JSON.parse(c.steps[0].stdout);
+  results.runs[round] = { ipvsadmR: a.steps[0].ms, hakitR: b ? b.steps[0].ms : null, hakitApply: c.steps[0].ms, ratioApply: a.steps[0].ms / c.steps[0].ms, ratioR: b ? a.steps[0].ms / b.steps[0].ms : null, hakitApplyInProcess: applied.applyMs, applyTimings: applied.timings, applyRequests: applied.netlinkRequests, applySends: applied.sends, sameTableR: b ? b.save === a.save : undefined, sameTableApply: c.steps[1].stdout === a.save };
+  if (round === 0) {
+    results.change = { ...JSON.parse(c.steps[2].stdout), wallMs: c.steps[2].ms, changedServices: touched };
+    results.noChange = { ...JSON.parse(c.steps[3].stdout), wallMs: c.steps[3].ms };
+  }
+}
 console.log(JSON.stringify(results, null, 1));
 if (process.argv[2]) fs.writeFileSync(process.argv[2], JSON.stringify(results, null, 1));

@@ -99,39 +99,50 @@ function encodeError(path: string, message: string): ArgumentError {
   return new ArgumentError(`${path}: ${message}`, { attribute: path });
 }
 
-function writeScalar(w: Writer, kind: ScalarKind, value: unknown, path: string): void {
+function writeScalar(w: Writer, kind: ScalarKind, value: unknown, path: string | (() => string)): void {
   const b = w.buffer;
   const at = w.length;
   if (kind === 'u64') {
-    if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isSafeInteger(value))) throw encodeError(path, 'must be a bigint or a safe integer');
+    if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isSafeInteger(value))) throw encodeError(pathOf(path), 'must be a bigint or a safe integer');
     const big = BigInt(value as bigint | number);
-    if (big < 0n || big > 0xffffffffffffffffn) throw encodeError(path, 'out of range for u64');
+    if (big < 0n || big > 0xffffffffffffffffn) throw encodeError(pathOf(path), 'out of range for u64');
     b.writeBigUInt64LE(big, at);
   } else {
-    const [min, max] = scalarRange[kind];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw encodeError(path, `must be an integer in [${min}, ${max}]`);
+    const range = scalarRange[kind];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) throw encodeError(pathOf(path), `must be an integer in [${range[0]}, ${range[1]}]`);
+    // plain byte stores: Buffer.write*() checks bounds again on every call (hot on big batches)
     switch (kind) {
       case 'u8':
-        b.writeUInt8(value, at);
+        b[at] = value;
         break;
       case 'u16':
-        b.writeUInt16LE(value, at);
+        b[at] = value & 0xff;
+        b[at + 1] = value >>> 8;
         break;
       case 'u32':
-        b.writeUInt32LE(value, at);
-        break;
       case 's32':
-        b.writeInt32LE(value, at);
+        b[at] = value & 0xff;
+        b[at + 1] = (value >>> 8) & 0xff;
+        b[at + 2] = (value >>> 16) & 0xff;
+        b[at + 3] = (value >>> 24) & 0xff;
         break;
       case 'be16':
-        b.writeUInt16BE(value, at);
+        b[at] = value >>> 8;
+        b[at + 1] = value & 0xff;
         break;
       case 'be32':
-        b.writeUInt32BE(value, at);
+        b[at] = (value >>> 24) & 0xff;
+        b[at + 1] = (value >>> 16) & 0xff;
+        b[at + 2] = (value >>> 8) & 0xff;
+        b[at + 3] = value & 0xff;
         break;
     }
   }
   w.length += scalarSize[kind];
+}
+
+function pathOf(path: string | (() => string)): string {
+  return typeof path === 'string' ? path : path();
 }
 
 const compiled = new WeakMap<Schema, Array<[string, AttributeSpec]>>();
@@ -144,25 +155,39 @@ function entries(schema: Schema): Array<[string, AttributeSpec]> {
   return list;
 }
 
+function alignWriter(w: Writer): void {
+  const b = w.buffer;
+  while (w.length & 3) {
+    if (w.length >= b.length) {
+      w.reserve(4);
+      return alignWriter(w);
+    }
+    b[w.length++] = 0;
+  }
+}
+
 /** Appends the attributes of `value` described by `schema` (in schema order) to `w`. */
 export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: Attributes<S>, path = ''): void {
   const list = entries(schema);
   for (let i = 0; i < list.length; i++) {
-    const [name, spec] = list[i]!;
+    const entry = list[i]!;
+    const name = entry[0];
+    const spec = entry[1];
     const v = (value as Record<string, unknown>)[name];
     if (v === undefined) continue;
-    const where = path ? `${path}.${name}` : name;
-    w.align();
+    // the attribute's path is only built for an error message
+    const where = (): string => (path ? `${path}.${name}` : name);
+    alignWriter(w);
+    w.reserve(12);
     const start = w.length;
-    w.reserve(4);
     w.length += 4;
     let type = spec.type;
     switch (spec.kind) {
       case 'string': {
-        if (typeof v !== 'string') throw encodeError(where, 'must be a string');
+        if (typeof v !== 'string') throw encodeError(where(), 'must be a string');
         const size = Buffer.byteLength(v);
-        if (v.includes('\0')) throw encodeError(where, 'must not contain NUL');
-        if (spec.maxLength !== undefined && size + 1 > spec.maxLength) throw encodeError(where, `longer than ${spec.maxLength - 1} bytes`);
+        if (v.includes('\0')) throw encodeError(where(), 'must not contain NUL');
+        if (spec.maxLength !== undefined && size + 1 > spec.maxLength) throw encodeError(where(), `longer than ${spec.maxLength - 1} bytes`);
         w.reserve(size + 1);
         w.buffer.write(v, w.length);
         w.buffer[w.length + size] = 0;
@@ -170,11 +195,13 @@ export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: A
         break;
       }
       case 'binary': {
-        if (!(v instanceof Uint8Array)) throw encodeError(where, 'must be a Buffer or Uint8Array');
-        if (spec.length !== undefined && v.length !== spec.length) throw encodeError(where, `must be ${spec.length} bytes`);
-        if (spec.maxLength !== undefined && v.length > spec.maxLength) throw encodeError(where, `longer than ${spec.maxLength} bytes`);
+        if (!(v instanceof Uint8Array)) throw encodeError(where(), 'must be a Buffer or Uint8Array');
+        if (spec.length !== undefined && v.length !== spec.length) throw encodeError(where(), `must be ${spec.length} bytes`);
+        if (spec.maxLength !== undefined && v.length > spec.maxLength) throw encodeError(where(), `longer than ${spec.maxLength} bytes`);
         w.reserve(v.length);
-        w.buffer.set(v, w.length);
+        const b = w.buffer;
+        if (v.length <= 16) for (let k = 0; k < v.length; k++) b[w.length + k] = v[k]!;
+        else b.set(v, w.length);
         w.length += v.length;
         break;
       }
@@ -184,33 +211,35 @@ export function writeAttributes<S extends Schema>(w: Writer, schema: S, value: A
             w.length = start;
             continue;
           }
-          throw encodeError(where, 'must be a boolean');
+          throw encodeError(where(), 'must be a boolean');
         }
         break;
       case 'nested':
-        if (typeof v !== 'object' || v === null) throw encodeError(where, 'must be an object');
+        if (typeof v !== 'object' || v === null) throw encodeError(where(), 'must be an object');
         type |= NLA_F_NESTED;
-        writeAttributes(w, spec.schema, v as Attributes<Schema>, where);
+        writeAttributes(w, spec.schema, v as Attributes<Schema>, where());
         break;
       case 'struct': {
-        if (typeof v !== 'object' || v === null) throw encodeError(where, 'must be an object');
+        if (typeof v !== 'object' || v === null) throw encodeError(where(), 'must be an object');
         for (const field in spec.fields) {
           const kind = spec.fields[field]!;
           w.reserve(8);
-          writeScalar(w, kind, (v as Record<string, unknown>)[field], `${where}.${field}`);
+          writeScalar(w, kind, (v as Record<string, unknown>)[field], () => `${where()}.${field}`);
         }
         break;
       }
       default:
-        w.reserve(8);
         writeScalar(w, spec.kind, v, where);
     }
     const length = w.length - start;
-    if (length > 0xffff) throw encodeError(where, 'attribute longer than 65535 bytes');
-    w.buffer.writeUInt16LE(length, start);
-    w.buffer.writeUInt16LE(type, start + 2);
+    if (length > 0xffff) throw encodeError(where(), 'attribute longer than 65535 bytes');
+    const b = w.buffer;
+    b[start] = length & 0xff;
+    b[start + 1] = length >>> 8;
+    b[start + 2] = type & 0xff;
+    b[start + 3] = type >>> 8;
   }
-  w.align();
+  alignWriter(w);
 }
 
 const scratch = new Writer(64 * 1024);

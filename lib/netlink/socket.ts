@@ -12,7 +12,7 @@ import { NetlinkMessage, NetlinkRequest, readErrorPayload, splitMessages, writeH
 
 interface NativeSocket {
   readonly portId: number;
-  transact(bytes: Uint8Array, windowBytes: number, timeoutMs: number, maxDumps: number): Promise<{ replies: Buffer; errno: number; syscall: string; sends: number; retriedBusy: number }>;
+  transact(bytes: Uint8Array, windowBytes: number, timeoutMs: number, maxDumps: number, ackPerWindow: boolean): Promise<{ replies: Buffer; errno: number; syscall: string; sends: number; retriedBusy: number; implicitAcks: Uint32Array }>;
   close(): void;
 }
 interface NativeNetlink {
@@ -31,6 +31,11 @@ export interface SocketOptions {
   timeoutMs?: number;
   /** Times an interrupted dump is tried again before NETLINK_DUMP_INTR (default 5). */
   dumpRetries?: number;
+  /** Ask the kernel to ack every request (true), or only the last of each window (default
+   * false): the kernel handles one sendmsg's messages in order and answers a failed request
+   * even without NLM_F_ACK, so the window's last ack proves the others succeeded. The Replies
+   * are the same either way; one ack per window saves a reply and a recvmsg per request. */
+  ackEveryRequest?: boolean;
 }
 
 /** The outcome of one request of a batch. */
@@ -61,6 +66,7 @@ export class NetlinkSocket {
   private readonly timeoutMs: number;
   private readonly dumpRetries: number;
   private readonly dumpsPerWindow: number;
+  private readonly ackPerWindow: boolean;
   /** Totals since the socket was opened: requests sent, sendmsg calls, EBUSY dump retries. */
   readonly stats: ExchangeStats = { requests: 0, sends: 0, retriedBusy: 0 };
 
@@ -71,6 +77,9 @@ export class NetlinkSocket {
     this.timeoutMs = check.integer('timeoutMs', options.timeoutMs ?? 30_000, 1, 24 * 3600 * 1000);
     this.dumpRetries = check.integer('dumpRetries', options.dumpRetries ?? 5, 0, 1000);
     this.dumpsPerWindow = check.integer('dumpsPerWindow', options.dumpsPerWindow ?? 1, 1, 1 << 20);
+    const ackEvery = options.ackEveryRequest ?? false;
+    if (typeof ackEvery !== 'boolean') throw new ArgumentError('ackEveryRequest must be a boolean', { argument: 'ackEveryRequest' });
+    this.ackPerWindow = !ackEvery;
     const { Socket } = nativeModule<NativeNetlink>('netlink');
     try {
       this.handle = new Socket(protocol, receiveBuffer);
@@ -145,47 +154,59 @@ export class NetlinkSocket {
       total += HEADER_LENGTH + ((r.payload.length + 3) & ~3);
     }
     if (requests.length > 0x7fffffff) throw new ArgumentError('too many requests');
-    const bytes = Buffer.alloc(total);
-    const replies: Reply[] = [];
-    const bySeq = new Map<number, Reply>();
+    const bytes = Buffer.allocUnsafe(total);
+    const replies: Reply[] = new Array(requests.length);
+    // seqs are consecutive: a reply's request is at (seq - first) mod 2^32
+    const first = (this.seq + 1) >>> 0;
     let at = 0;
-    for (const request of requests) {
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i]!;
       const seq = (this.seq = (this.seq + 1) >>> 0);
       let flags = request.flags | NLM_F_REQUEST;
       if ((flags & NLM_F_DUMP) !== NLM_F_DUMP) flags |= NLM_F_ACK;
-      writeHeader(bytes, at, HEADER_LENGTH + request.payload.length, request.type, flags, seq, 0);
+      const length = request.payload.length;
+      writeHeader(bytes, at, HEADER_LENGTH + length, request.type, flags, seq, 0);
       bytes.set(request.payload, at + HEADER_LENGTH);
-      at += HEADER_LENGTH + ((request.payload.length + 3) & ~3);
-      const reply: Reply = { request, seq, messages: [] };
-      replies.push(reply);
-      bySeq.set(seq, reply);
+      const padded = (length + 3) & ~3;
+      if (padded !== length) bytes.fill(0, at + HEADER_LENGTH + length, at + HEADER_LENGTH + padded);
+      at += HEADER_LENGTH + padded;
+      replies[i] = { request, seq, messages: [] };
     }
-    const result = await this.handle.transact(bytes, this.windowBytes, this.timeoutMs, this.dumpsPerWindow);
+    const result = await this.handle.transact(bytes, this.windowBytes, this.timeoutMs, this.dumpsPerWindow, this.ackPerWindow);
     this.stats.requests += requests.length;
     this.stats.sends += result.sends;
     this.stats.retriedBusy += result.retriedBusy;
-    const finished = new Set<number>();
+    const count = requests.length;
+    const finished = result.errno !== 0 ? new Uint8Array(count) : undefined;
+    const replyOf = (seq: number): Reply | undefined => {
+      const index = (seq - first) >>> 0;
+      return index < count ? replies[index] : undefined;
+    };
     for (const message of splitMessages(result.replies)) {
-      const reply = bySeq.get(message.seq);
+      const reply = replyOf(message.seq);
       if (!reply) continue;
       if (message.flags & NLM_F_DUMP_INTR) reply.interrupted = true;
       if (message.type === NLMSG_ERROR) {
         const { errno, message: text } = readErrorPayload(message);
         if (errno !== 0) reply.error = new NetlinkError(errno, describe(reply.request, reply.seq), text);
-        finished.add(message.seq);
+        if (finished) finished[(message.seq - first) >>> 0] = 1;
       } else if (message.type === NLMSG_DONE) {
         const errno = message.payload.length >= 4 ? -message.payload.readInt32LE(0) : 0;
         if (errno !== 0) reply.error = new NetlinkError(errno, describe(reply.request, reply.seq));
-        finished.add(message.seq);
+        if (finished) finished[(message.seq - first) >>> 0] = 1;
       } else if (message.type !== NLMSG_NOOP && message.type !== NLMSG_OVERRUN) {
         reply.messages.push(message);
       }
     }
-    if (result.errno !== 0) {
+    if (finished) {
       // The exchange stopped early (ENOBUFS: replies lost; a timeout): requests without a final
-      // answer are in an unknown state, and say so.
+      // answer (an ack, or a later ack of their window) are in an unknown state, and say so.
+      for (const seq of result.implicitAcks) {
+        const index = (seq - first) >>> 0;
+        if (index < count) finished[index] = 1;
+      }
       const error = new NetlinkError(result.errno, undefined, undefined, `netlink exchange (${result.syscall})`);
-      for (const reply of replies) if (!finished.has(reply.seq) && !reply.error) reply.error = error;
+      for (let i = 0; i < count; i++) if (!finished[i] && !replies[i]!.error) replies[i]!.error = error;
     }
     return replies;
   }

@@ -1,5 +1,6 @@
 // JS binding of the netlink channel: `new Socket(protocol, receiveBuffer)`, `transact(bytes,
-// windowBytes, timeoutMs, maxDumpsPerWindow)` -> Promise<{ replies, errno, syscall, sends, retriedBusy }>,
+// windowBytes, timeoutMs, maxDumpsPerWindow, ackPerWindow)` -> Promise<{ replies, errno, syscall, sends, retriedBusy,
+// implicitAcks }>,
 // `close()`. The exchange runs on the libuv pool; one at a time per socket (lib/netlink queues).
 #include <napi.h>
 
@@ -53,14 +54,14 @@ class Socket : public Napi::ObjectWrap<Socket> {
 
 class TransactWorker : public Napi::AsyncWorker {
  public:
-  TransactWorker(Napi::Env env, Socket* socket, const uint8_t* data, size_t length, size_t window, size_t max_dumps, int timeout)
+  TransactWorker(Napi::Env env, Socket* socket, const uint8_t* data, size_t length, size_t window, size_t max_dumps, int timeout, bool ack_per_window)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), socket_(socket),
-        requests_(data, data + length), window_(window), max_dumps_(max_dumps), timeout_(timeout) {
+        requests_(data, data + length), window_(window), max_dumps_(max_dumps), timeout_(timeout), ack_per_window_(ack_per_window) {
     socket_ref_ = Napi::Persistent(socket->Value());
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override { socket_->channel_.Transact(requests_.data(), requests_.size(), window_, max_dumps_, timeout_, result_); }
+  void Execute() override { socket_->channel_.Transact(requests_.data(), requests_.size(), window_, max_dumps_, timeout_, ack_per_window_, result_); }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -73,6 +74,10 @@ class TransactWorker : public Napi::AsyncWorker {
     out.Set("syscall", Napi::String::New(env, result_.syscall));
     out.Set("sends", Napi::Number::New(env, result_.sends));
     out.Set("retriedBusy", Napi::Number::New(env, result_.retried_busy));
+    Napi::Uint32Array implicit = Napi::Uint32Array::New(env, result_.implicit_acks.size());
+    if (!result_.implicit_acks.empty())
+      std::memcpy(implicit.Data(), result_.implicit_acks.data(), result_.implicit_acks.size() * sizeof(uint32_t));
+    out.Set("implicitAcks", implicit);
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& error) override {
@@ -88,6 +93,7 @@ class TransactWorker : public Napi::AsyncWorker {
   size_t window_;
   size_t max_dumps_;
   int timeout_;
+  bool ack_per_window_;
   TransactResult result_;
 };
 
@@ -97,6 +103,7 @@ Napi::Value Socket::Transact(const Napi::CallbackInfo& info) {
   size_t window = static_cast<size_t>(ArgInt(info, 1, 64, 64 * 1024 * 1024));
   int timeout = static_cast<int>(ArgInt(info, 2, 1, 24 * 3600 * 1000));
   size_t max_dumps = static_cast<size_t>(ArgInt(info, 3, 1, 1 << 20));
+  bool ack_per_window = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   if (!channel_.IsOpen()) ThrowTyped(env, "NETLINK_CLOSED", "the netlink socket is closed");
   if (busy_) ThrowTyped(env, "NETLINK_BUSY", "an exchange is already running on this socket");
   std::vector<MessageView> messages;
@@ -108,7 +115,7 @@ Napi::Value Socket::Transact(const Napi::CallbackInfo& info) {
     if (!dump && !(m.flags & kFlagAck))
       ThrowTyped(env, "ERR_NATIVE_ARGS", "every request must be a dump or ask for an ack (seq " + std::to_string(m.seq) + ")");
   }
-  auto* worker = new TransactWorker(env, this, bytes.data, bytes.length, window, max_dumps, timeout);
+  auto* worker = new TransactWorker(env, this, bytes.data, bytes.length, window, max_dumps, timeout, ack_per_window);
   busy_ = true;
   Napi::Promise promise = worker->Promise();
   worker->Queue();

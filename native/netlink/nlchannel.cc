@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <unordered_map>
@@ -65,7 +66,7 @@ int Channel::Open(int protocol, int receive_buffer, std::string* syscall) {
   return 0;
 }
 
-void Channel::Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, TransactResult& result) {
+void Channel::Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, bool ack_per_window, TransactResult& result) {
   std::vector<MessageView> messages;
   size_t bad = 0;
   if (!SplitMessages(requests, length, messages, &bad)) {
@@ -77,6 +78,9 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
   for (size_t i = 0; i < messages.size(); ++i) queue.push_back(i);
   std::unordered_map<uint32_t, size_t> pending;  // seq -> request index
   std::vector<uint8_t> window;
+  std::vector<uint32_t> quiet;     // seqs of this window sent without NLM_F_ACK
+  std::vector<uint32_t> finished_quiet;
+  uint32_t closer_seq = 0;         // the window's acked non-dump request that closes them
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   int64_t deadline = NowMs() + timeout_ms;
@@ -85,7 +89,10 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
     if (pending.empty()) {
       // Fill the next window: whole requests up to window_bytes (at least one).
       window.clear();
+      quiet.clear();
       size_t dumps = 0;
+      size_t last_plain = SIZE_MAX;  // offset in window of the last non-dump request
+      uint32_t last_plain_seq = 0;
       while (!queue.empty()) {
         const MessageView& m = messages[queue.front()];
         bool dump = (m.flags & kFlagDump) == kFlagDump;
@@ -94,9 +101,23 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
         size_t at = window.size();
         window.resize(at + Align4(m.length), 0);
         std::memcpy(window.data() + at, requests + m.offset, m.length);
+        if (ack_per_window && !dump) {
+          if (last_plain != SIZE_MAX) {
+            // the previous plain request no longer ends the window: it goes without an ack
+            uint16_t flags = static_cast<uint16_t>(window[last_plain + 6] | (window[last_plain + 7] << 8));
+            flags = static_cast<uint16_t>(flags & ~kFlagAck);
+            window[last_plain + 6] = static_cast<uint8_t>(flags & 0xff);
+            window[last_plain + 7] = static_cast<uint8_t>(flags >> 8);
+            quiet.push_back(last_plain_seq);
+          }
+          last_plain = at;
+          last_plain_seq = m.seq;
+        }
         pending[m.seq] = queue.front();
         queue.pop_front();
       }
+      closer_seq = last_plain_seq;
+      if (last_plain == SIZE_MAX) quiet.clear();
       iovec iov{window.data(), window.size()};
       msghdr msg{};
       msg.msg_name = &kernel;
@@ -109,6 +130,7 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
       if (sent < 0) {
         result.sys_errno = errno;
         result.syscall = "sendmsg";
+        result.implicit_acks = std::move(finished_quiet);
         return;
       }
       ++result.sends;
@@ -118,6 +140,7 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
     if (left <= 0) {
       result.sys_errno = ETIMEDOUT;
       result.syscall = "timeout";
+      result.implicit_acks = std::move(finished_quiet);
       return;
     }
     sockaddr_nl from{};
@@ -134,11 +157,13 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
       // (re-read state, or fail) with what did arrive.
       result.sys_errno = errno;
       result.syscall = "recvmsg";
+      result.implicit_acks = std::move(finished_quiet);
       return;
     }
     if (msg.msg_flags & MSG_TRUNC) {
       result.sys_errno = EMSGSIZE;
       result.syscall = "truncated";
+      result.implicit_acks = std::move(finished_quiet);
       return;
     }
     if (from.nl_pid != 0) continue;  // only the kernel answers requests
@@ -147,6 +172,7 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
     if (!SplitMessages(receive_.data(), static_cast<size_t>(got), replies, &bad)) {
       result.sys_errno = EBADMSG;
       result.syscall = "malformed reply";
+      result.implicit_acks = std::move(finished_quiet);
       return;
     }
     for (const MessageView& r : replies) {
@@ -167,7 +193,16 @@ void Channel::Transact(const uint8_t* requests, size_t length, size_t window_byt
       const uint8_t* at = receive_.data() + r.offset;
       result.replies.insert(result.replies.end(), at, at + r.length);
       result.replies.resize(Align4(result.replies.size()), 0);
-      if (final) pending.erase(it);
+      if (final) {
+        pending.erase(it);
+        if (!quiet.empty() && r.seq == closer_seq) {
+          // every quiet request before the closer has been handled; failures were answered
+          for (uint32_t seq : quiet) {
+            if (pending.erase(seq) != 0) finished_quiet.push_back(seq);
+          }
+          quiet.clear();
+        }
+      }
     }
   }
 }

@@ -15,6 +15,10 @@ struct TransactResult {
   std::string syscall;           // its name, or a protocol problem ("timeout", "truncated")
   uint32_t retried_busy = 0;     // dump requests resent after EBUSY
   uint32_t sends = 0;            // sendmsg calls made
+  // With ack-per-window: requests taken as done because a later ack of their window arrived
+  // (the kernel handles a sendmsg's messages in order, and answers a failed one even without
+  // NLM_F_ACK). Only filled when the exchange stops early, so the caller knows which finished.
+  std::vector<uint32_t> implicit_acks;
 };
 
 class Channel {
@@ -33,7 +37,9 @@ class Channel {
   // timeout_ms bounds the wait for the kernel's next reply. A dump refused with EBUSY (another dump of ours still running) is sent again. At most
   // max_dumps dumps go in one window: each parks a whole skb (up to 32 KiB) in the receive
   // queue, and an overflowing queue loses answers.
-  void Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, TransactResult& result);
+  // With ack_per_window, only the last non-dump request of each window keeps NLM_F_ACK: the
+  // others are answered only if they fail, which saves one reply (skb + recvmsg) per request.
+  void Transact(const uint8_t* requests, size_t length, size_t window_bytes, size_t max_dumps, int timeout_ms, bool ack_per_window, TransactResult& result);
 
  private:
   int fd_ = -1;

@@ -103,3 +103,25 @@ test('message framing: encode then split', (t) => {
   t.deepEqual([y.type, y.seq, y.payload.length], [21, 8, 0]);
   t.throws(() => netlink.splitMessages(Buffer.from('ff000000', 'hex')), { code: 'NETLINK_MALFORMED' });
 });
+
+test('one ack per window (default) and one ack per request give the same replies, refusals where they were', async (t) => {
+  // failures first, consecutive, at window edges and last: with one ack per window only the
+  // window's last request asks for an ack, and a refusal must still land on its own request
+  const bad = new Set([0, 1, 2, 40, 41, 99, 100, 101, 150, 239]);
+  const requests = Array.from({ length: 240 }, (_, i) => getLink(bad.has(i) ? 0x7ffffff0 - i : 1));
+  const outcome = async (options) => {
+    const socket = new netlink.NetlinkSocket(netlink.protocols.route, { windowBytes: 1024, ...options });
+    try {
+      const replies = await socket.exchange(requests);
+      return { errors: replies.map((r, i) => (r.error ? `${i}:${r.error.code}:${r.error.details.request.what}` : '')).filter(Boolean), data: replies.map((r) => r.messages.length), sends: socket.stats.sends };
+    } finally {
+      socket.close();
+    }
+  };
+  const perWindow = await outcome({});
+  const perRequest = await outcome({ ackEveryRequest: true });
+  t.deepEqual(perWindow.errors, [...bad].map((i) => `${i}:NETLINK_ENODEV:RTM_GETLINK ${0x7ffffff0 - i}`));
+  t.deepEqual(perWindow, perRequest);
+  t.true(perWindow.sends > 5, `sends=${perWindow.sends}`);
+  t.throws(() => new netlink.NetlinkSocket(netlink.protocols.route, { ackEveryRequest: 'yes' }), { code: 'ERR_INVALID_ARG' });
+});
