@@ -49,6 +49,28 @@ function stop(child) {
   });
 }
 
+/** CPU seconds (user + system) of a process and its descendants (nginx's worker), from /proc. */
+function cpuSeconds(pid) {
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
+        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
 function wrk(port) {
   const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${DUR}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
@@ -59,7 +81,8 @@ function wrk(port) {
   };
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
   const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
-  return { rps, p50: lat(50), p99: lat(99), errors: Number(errors), socketErrors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  return { rps, p50: lat(50), p99: lat(99), errors: Number(errors), socketErrors, requests };
 }
 
 async function main() {
@@ -91,19 +114,24 @@ async function main() {
     wrk(ports[name]); // warm-up (JIT, pools), not counted
     results[name] = [];
     for (let i = 0; i < RUNS; i++) {
+      const cpu0 = cpuSeconds(child.pid);
       const r = wrk(ports[name]);
+      // CPU per request is steadier than req/s on a shared machine: the proxy's own cost.
+      r.cpuUs = ((cpuSeconds(child.pid) - cpu0) * 1e6) / Math.max(1, r.requests);
       results[name].push(r);
-      console.log(`${name.padEnd(10)} run ${i + 1}: ${r.rps.toFixed(0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.errors}${r.socketErrors ? `  socket errors ${r.socketErrors}` : ''}`);
+      console.log(`${name.padEnd(10)} run ${i + 1}: ${r.rps.toFixed(0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  cpu ${r.cpuUs.toFixed(0)} us/req  non-2xx ${r.errors}${r.socketErrors ? `  socket errors ${r.socketErrors}` : ''}`);
     }
     await stop(child);
   }
   const best = (name) => (results[name] ? Math.max(...results[name].map((r) => r.rps)) : NaN);
   const p99 = (name) => (results[name] ? Math.min(...results[name].map((r) => r.p99)) : NaN);
   const bestNode = Math.max(best('plain'), best('http-proxy'), best('fastify'));
-  console.log('\n| proxy | best req/s | best p99 ms |\n| --- | --- | --- |');
-  for (const name of Object.keys(results)) console.log(`| ${name} | ${best(name).toFixed(0)} | ${p99(name)} |`);
+  const cpu = (name) => (results[name] ? Math.min(...results[name].map((r) => r.cpuUs)) : NaN);
+  console.log('\n| proxy | best req/s | best p99 ms | least CPU us/req |\n| --- | --- | --- | --- |');
+  for (const name of Object.keys(results)) console.log(`| ${name} | ${best(name).toFixed(0)} | ${p99(name)} | ${cpu(name).toFixed(0)} |`);
   console.log(`\nhakit / HAProxy = ${(best('hakit') / best('haproxy')).toFixed(2)} (goal >= 0.5)`);
   console.log(`hakit / best Node proxy = ${(best('hakit') / bestNode).toFixed(2)} (goal >= 2)`);
+  console.log(`hakit CPU/req: ${(cpu('hakit') / cpu('plain')).toFixed(2)}x plain Node, ${(cpu('hakit') / cpu('haproxy')).toFixed(2)}x HAProxy`);
   console.log(`hakit p99 / HAProxy p99 = ${(p99('hakit') / p99('haproxy')).toFixed(2)} (goal <= 2)`);
   await stop(backend);
 }
