@@ -95,10 +95,11 @@ export class HttpBackend {
             servername: sc.ssl.sni ?? (net.isIP(sc.host) ? undefined : sc.host),
           }
         : undefined;
-      const agentKey = JSON.stringify([sc.host, sc.port, sc.ssl ?? null]);
+      // `timeout server` lives on the agent: its sockets keep it, so no request re-arms a timer.
+      const agentKey = JSON.stringify([sc.host, sc.port, sc.ssl ?? null, config.timeouts.server]);
       let agent = agents.get(agentKey);
       if (!agent) {
-        const options = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' as const };
+        const options = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: config.timeouts.server };
         agent = tls ? new https.Agent({ ...options, ...tls }) : new http.Agent(options);
         agents.set(agentKey, agent);
       }

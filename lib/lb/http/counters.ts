@@ -10,6 +10,8 @@ export class RateCounter {
   hit(now = Date.now()): void {
     this.roll(now);
     this.current++;
+    // The rate can only exceed the max while the window fills: skip the estimate otherwise.
+    if (this.current + this.previous <= this.max) return;
     const rate = this.read(now);
     if (rate > this.max) this.max = rate;
   }
@@ -47,11 +49,11 @@ export class TrafficCounters {
   readonly hrsp = [0, 0, 0, 0, 0, 0];
   readonly rate = new RateCounter();
 
-  begin(): void {
+  begin(now = Date.now()): void {
     this.scur++;
     this.stot++;
     if (this.scur > this.smax) this.smax = this.scur;
-    this.rate.hit();
+    this.rate.hit(now);
   }
 
   end(): void {

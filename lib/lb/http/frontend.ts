@@ -24,9 +24,14 @@ export class FrontendRuntime {
   }
 }
 
-/** An AclRequest over Node's raw headers; the header map is built only if an ACL asks. */
+/**
+ * An AclRequest over Node's raw headers; the header map is built only if an ACL asks. `raw` is
+ * the request's own rawHeaders until a rule rewrites a header (`own()` copies it first), so the
+ * common request without rewrites copies nothing.
+ */
 export class RequestView implements AclRequest {
   private map: Map<string, string[]> | undefined;
+  private owned = false;
 
   constructor(
     readonly method: string,
@@ -48,6 +53,15 @@ export class RequestView implements AclRequest {
       this.map = map;
     }
     return this.map;
+  }
+
+  /** `raw` as a private copy, safe to change. */
+  own(): string[] {
+    if (!this.owned) {
+      this.raw = this.raw.slice();
+      this.owned = true;
+    }
+    return this.raw;
   }
 
   /** Call after changing `raw` (set-header, del-header) so later ACLs see the change. */

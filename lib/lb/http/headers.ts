@@ -7,6 +7,8 @@
 import { isIPv6 } from 'node:net';
 
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer']);
+const hopByHopLength: boolean[] = [];
+for (const name of hopByHop) hopByHopLength[name.length] = true;
 
 /** Lowercased tokens of every Connection header (names of more hop-by-hop fields). */
 export function connectionTokens(raw: readonly string[]): Set<string> | undefined {
@@ -31,6 +33,11 @@ export function endToEnd(raw: readonly string[], upgrade = false): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    // Without Connection-named fields only the hop-by-hop lengths need a look (most headers are skipped).
+    if (named === undefined && !hopByHopLength[name.length]) {
+      out.push(name, raw[i + 1]!);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (hopByHop.has(lower) || named?.has(lower)) {
       if (upgrade && lower === 'upgrade') out.push(name, raw[i + 1]!);

@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { GlobalConfig } from '../config/types';
 import type { Server } from '../server';
-import type { HttpBackend } from './backend';
+import type { HttpBackend, ServerRuntime } from './backend';
 import type { ErrorPages } from './errors';
 import { type FrontendRuntime, RequestView } from './frontend';
 import { addForwarded, clientAddress, cookieValue, endToEnd, headerValues, setHeader, stripCookie } from './headers';
@@ -66,22 +66,53 @@ export function rejectRaw(socket: Socket, bytes: Buffer): void {
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/** What the proxy needs from a request head, found in one pass over rawHeaders (req.headers is never built). */
+export interface HeadFacts {
+  /** Smuggling or policy reason to answer 400, or undefined. */
+  bad: string | undefined;
+  /** A body follows: Transfer-Encoding, or a Content-Length other than 0. */
+  hasBody: boolean;
+  /** Expect: 100-continue. */
+  expectContinue: boolean;
+}
+
 /** Checks Node's parser leaves to us (RFC 9112 §3.2, §6.1); returns a reason or undefined. */
 export function smugglingCheck(req: http.IncomingMessage, maxUri: number): string | undefined {
+  return headFacts(req, maxUri).bad;
+}
+
+export function headFacts(req: http.IncomingMessage, maxUri: number): HeadFacts {
   const raw = req.rawHeaders;
   let hosts = 0;
   let te = false;
+  let hasBody = false;
+  let expectContinue = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
-    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') te = true;
+    // Length first: most headers are none of these and are never lowercased.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') hosts++;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'expect' && raw[i + 1]!.toLowerCase() === '100-continue') expectContinue = true;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') hasBody = true;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') te = hasBody = true;
+        break;
+    }
   }
-  if (hosts > 1) return 'several Host headers';
-  if (hosts === 0 && req.httpVersion === '1.1') return 'HTTP/1.1 request without Host';
-  if (te && req.httpVersion === '1.0') return 'Transfer-Encoding in an HTTP/1.0 request';
-  if ((req.url ?? '').length > maxUri) return 'URI too long';
-  if (req.method === 'CONNECT') return 'CONNECT is not proxied';
-  return undefined;
+  let bad: string | undefined;
+  const version = req.httpVersion;
+  if (hosts > 1) bad = 'several Host headers';
+  else if (hosts === 0 && version === '1.1') bad = 'HTTP/1.1 request without Host';
+  else if (te && version === '1.0') bad = 'Transfer-Encoding in an HTTP/1.0 request';
+  else if ((req.url ?? '').length > maxUri) bad = 'URI too long';
+  else if (req.method === 'CONNECT') bad = 'CONNECT is not proxied';
+  return { bad, hasBody, expectContinue };
 }
 
 interface Exchange {
@@ -108,6 +139,11 @@ interface Exchange {
   bytesReadAtStart: number;
   term: string;
   logged: boolean;
+  /** Body / Expect facts of the request head (set before any answer). */
+  hasBody: boolean;
+  expectContinue: boolean;
+  /** The chosen server's runtime (counters), once forwarding started. */
+  srt?: ServerRuntime;
   /** Set while a server exchange runs: what to do if the client goes away first. */
   onClientClose?: () => void;
 }
@@ -141,9 +177,14 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
     client: clientAddress(socket.remoteAddress),
     start, tq: Math.round(start - (socket[idleSince] ?? start)), tw: -1, tc: -1, tr: -1,
     retries: 0, status: 0, bytesOut: 0, bytesReadAtStart: socket[bytesMark] ?? 0, term: '--', logged: false,
+    hasBody: false, expectContinue: false,
   };
+  const facts = headFacts(req, rt.global.maxUriLength);
+  ex.hasBody = facts.hasBody;
+  ex.expectContinue = facts.expectContinue;
   if (!fe) return fail(ex, 503, 'PR');
-  fe.counters.begin();
+  const wall = Date.now();
+  fe.counters.begin(wall);
   if (res) {
     res.sendDate = false;
     res.once('close', () => {
@@ -152,8 +193,7 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
     });
   } else socket.once('close', () => finish(ex));
 
-  const bad = smugglingCheck(req, rt.global.maxUriLength);
-  if (bad) {
+  if (facts.bad) {
     fe.counters.ereq++;
     ex.status = 400;
     ex.term = 'PR';
@@ -163,7 +203,7 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
   }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const view = new RequestView(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), req.rawHeaders.slice(), ex.client, ssl);
+  const view = new RequestView(req.method ?? 'GET', q < 0 ? url : url.slice(0, q), req.rawHeaders, ex.client, ssl);
   if (!runRules(ex, view, fe.rules)) return;
   // HAProxy answers 500 when header rewrites do not fit its buffer; same limit here.
   if (fe.rules.length && headSize(view.raw, url) > rt.global.maxHeaderSize) return fail(ex, 500, 'PR');
@@ -171,9 +211,9 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
   const backend = beName === undefined ? undefined : rt.backends.get(beName);
   if (!backend) return fail(ex, 503, 'SC');
   ex.backend = backend;
-  backend.counters.begin();
+  backend.counters.begin(wall);
   if (backend.config.httpRequest.length && !runRules(ex, view, compiledBackendRules(backend))) return;
-  void chooseAndForward(ex, view, undefined);
+  chooseAndForward(ex, view, undefined);
 }
 
 const backendRuleCache = new WeakMap<HttpBackend, HttpRequestRule[]>();
@@ -215,15 +255,16 @@ function runRules(ex: Exchange, view: RequestView, rules: FrontendRuntime['rules
         return false;
       }
       case 'set-header':
-        setHeader(view.raw, action.name, action.value);
+        setHeader(view.own(), action.name, action.value);
         view.invalidate();
         break;
       case 'add-header':
-        view.raw.push(action.name, action.value);
+        view.own().push(action.name, action.value);
         view.invalidate();
         break;
       case 'del-header': {
         const lower = action.name.toLowerCase();
+        view.own();
         for (let i = view.raw.length - 2; i >= 0; i -= 2) if (view.raw[i]!.toLowerCase() === lower) view.raw.splice(i, 2);
         view.invalidate();
         break;
@@ -259,33 +300,41 @@ function hashKey(ex: Exchange, view: RequestView, backend: HttpBackend): string 
   }
 }
 
-async function chooseAndForward(ex: Exchange, view: RequestView, exclude: Server | undefined): Promise<void> {
+function chooseAndForward(ex: Exchange, view: RequestView, exclude: Server | undefined): void {
   const backend = ex.backend!;
   const cookieName = backend.config.cookie?.name;
-  let sticky = false;
-  let server: Server | undefined;
   if (cookieName && exclude === undefined) {
-    server = backend.stickyServer(cookieValue(view.raw, cookieName));
-    sticky = server !== undefined;
-  }
-  if (!server) {
-    const waitStart = now();
-    const picked = backend.acquire(hashKey(ex, view, backend), exclude);
-    server = picked instanceof Promise ? await picked : picked;
-    ex.tw = Math.round(now() - waitStart);
-    if (!server) return fail(ex, 503, picked instanceof Promise ? 'sQ' : 'SC');
-    if (ex.res?.destroyed || ex.socket.destroyed) {
-      backend.release(server, true);
-      return;
+    const server = backend.stickyServer(cookieValue(view.raw, cookieName));
+    if (server) {
+      ex.tw = 0;
+      return forward(ex, view, server, true);
     }
-  } else ex.tw = 0;
-  forward(ex, view, server, sticky);
+  }
+  const waitStart = now();
+  const picked = backend.acquire(hashKey(ex, view, backend), exclude);
+  // The common case (a server has room) stays synchronous: no promise, no extra tick.
+  if (!(picked instanceof Promise)) return forwardPicked(ex, view, picked, waitStart, 'SC');
+  picked.then((server) => forwardPicked(ex, view, server, waitStart, 'sQ')).catch((error: unknown) => {
+    ex.host.logError?.(error);
+    fail(ex, 500, 'PR');
+  });
+}
+
+function forwardPicked(ex: Exchange, view: RequestView, server: Server | undefined, waitStart: number, noServerTerm: string): void {
+  ex.tw = Math.round(now() - waitStart);
+  if (!server) return fail(ex, 503, noServerTerm);
+  if (ex.res?.destroyed || ex.socket.destroyed) {
+    ex.backend!.release(server, true);
+    return;
+  }
+  forward(ex, view, server, false);
 }
 
 function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolean): void {
   const backend = ex.backend!;
   const srt = backend.runtime.get(server)!;
   ex.server = server;
+  ex.srt = srt;
   srt.counters.begin();
   const req = ex.req;
   const upgrade = ex.res === undefined;
@@ -293,7 +342,7 @@ function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolea
   const cookie = backend.config.cookie;
   if (cookie?.indirect) stripCookie(headers, cookie.name);
   if (ex.fe.config.forwardFor) addForwarded(headers, ex.client, ex.ssl ? 'https' : 'http', view.headers.get('host')?.[0]);
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  const hasBody = ex.hasBody;
   const timeouts = backend.config.timeouts;
   const attemptStart = now();
   const options: https.RequestOptions = {
@@ -304,8 +353,8 @@ function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolea
     headers: headers as unknown as http.OutgoingHttpHeaders,
     setHost: false,
     agent: upgrade ? false : srt.agent,
-    ...(upgrade && srt.tls ? srt.tls : {}),
   };
+  if (upgrade && srt.tls) Object.assign(options, srt.tls);
   const preq = (srt.tls ? https : http).request(options);
   let connected = false;
   let responded = false;
@@ -336,16 +385,19 @@ function forward(ex: Exchange, view: RequestView, server: Server, sticky: boolea
       socket.once(srt.tls ? 'secureConnect' : 'connect', onConnected);
     } else onConnected();
   });
-  preq.setTimeout(timeouts.server, () => {
+  const onServerTimeout = () => {
     if (!responded || !upgrade) preq.destroy(Object.assign(new Error('server timeout'), { code: 'LB_SERVER_TIMEOUT' }));
-  });
+  };
+  // Pooled requests get 'timeout' from the agent's socket timeout (backend.ts); upgrades own theirs.
+  if (upgrade) preq.setTimeout(timeouts.server, onServerTimeout);
+  else preq.once('timeout', onServerTimeout);
   if (!hasBody || upgrade) preq.end();
   ex.onClientClose = () => {
     ex.term = responded ? 'CD' : 'CR';
     preq.destroy();
     release(true);
   };
-  if (req.headers.expect?.toLowerCase() === '100-continue' && ex.res) preq.on('continue', () => ex.res!.writeContinue());
+  if (ex.expectContinue && ex.res) preq.on('continue', () => ex.res!.writeContinue());
 
   preq.on('response', (pres) => {
     responded = true;
@@ -496,7 +548,7 @@ function respond(ex: Exchange, status: number, reason: string, headers: string[]
   ex.bytesOut += body.length;
   res.writeHead(status, reason, headers);
   // A request body we never read would be taken as the next request: close after answering.
-  if (!ex.req.complete && (ex.req.headers['content-length'] !== undefined || ex.req.headers['transfer-encoding'] !== undefined)) res.shouldKeepAlive = false;
+  if (!ex.req.complete && ex.hasBody) res.shouldKeepAlive = false;
   res.end(body);
 }
 
@@ -522,7 +574,7 @@ function finish(ex: Exchange): void {
     backend.counters.bytesOut += ex.bytesOut;
     backend.counters.bytesIn += bytesIn;
     if (ex.server) {
-      const sc = backend.runtime.get(ex.server)?.counters;
+      const sc = ex.srt?.counters;
       if (sc) {
         sc.status(ex.status);
         sc.bytesOut += ex.bytesOut;
