@@ -69,6 +69,7 @@ test.serial('connect failures are retried and redispatched to a live server', as
   t.timeout(60000);
   const dead = await freePort();
   const b = await backend((s) => s.end('live'));
+  t.teardown(() => b.close());
   const pool = new lb.Pool({ scheduler: 'rr', servers: [{ id: 'dead', host: '127.0.0.1', port: dead }, { id: 'live', host: '127.0.0.1', port: b.port }] });
   const proxy = await start(pool, { retries: 2, redispatch: true, connectTimeoutMs: 1000 });
   t.teardown(() => proxy.close());
@@ -81,7 +82,11 @@ test.serial('connect failures are retried and redispatched to a live server', as
   // Without any live server the client is closed after the retries.
   const pool2 = new lb.Pool({ servers: [{ host: '127.0.0.1', port: dead }] });
   proxy.reload([{ name: 'front', port: 0, pool: pool2, retries: 1, redispatch: false }]);
-  const r = await exchange(proxy.ports.front, Buffer.from('x'));
+  // The proxy closes a client whose bytes it never read: the kernel may turn that into a reset.
+  const r = await exchange(proxy.ports.front, Buffer.from('x')).catch((error) => {
+    if (error.code !== 'ECONNRESET') throw error;
+    return { data: Buffer.alloc(0) };
+  });
   t.is(r.data.length, 0);
   await until(() => proxy.stats().listeners[0].errors === 1);
   t.is(pool2.servers[0].counters.connectErrors, 2);
