@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/args.h"
+#include "common/polled_fd.h"
 #include "common/registry.h"
 #include "vrrp/rtnl.h"
 
@@ -53,47 +54,19 @@ class LinkMonitor : public Napi::ObjectWrap<LinkMonitor> {
       e.Set("code", "VRRP_SOCKET");
       throw e;
     }
-    fd_ = fd;
     env_ = env;
     callback_ = Napi::Persistent(info[0].As<Napi::Function>());
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    uv_poll_init(loop, poll_, fd_);
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
     // Tracking alone does not keep the process alive (the VRRP sockets do).
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    napi_add_env_cleanup_hook(env, Cleanup, this);
+    socket_.Start(env, fd, this, [](void* self) { static_cast<LinkMonitor*>(self)->Drain(); }, false);
   }
-
-  ~LinkMonitor() override { Shutdown(); }
 
  private:
-  static void Cleanup(void* self) { static_cast<LinkMonitor*>(self)->Shutdown(false); }
-
-  void Shutdown(bool removeHook = true) {
-    if (fd_ < 0) return;
-    if (removeHook) napi_remove_env_cleanup_hook(env_, Cleanup, this);
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
-    ::close(fd_);
-    fd_ = -1;
-  }
-
-  static void OnReadable(uv_poll_t* handle, int, int) {
-    auto* self = static_cast<LinkMonitor*>(handle->data);
-    if (self) self->Drain();
-  }
-
   void Drain() {
     Napi::HandleScope scope(env_);
     std::vector<LinkEvent> events;
     bool overflow = false;
-    for (int i = 0; i < 64 && fd_ >= 0; i++) {
-      ssize_t n = recv(fd_, buf_, sizeof buf_, MSG_DONTWAIT);
+    for (int i = 0; i < 64 && socket_.fd() >= 0; i++) {
+      ssize_t n = recv(socket_.fd(), buf_, sizeof buf_, MSG_DONTWAIT);
       if (n < 0 && errno == ENOBUFS) { overflow = true; continue; }  // events lost: JS rereads every state
       if (n <= 0) break;
       ParseLinkEvents(buf_, static_cast<size_t>(n), &events);
@@ -116,14 +89,13 @@ class LinkMonitor : public Napi::ObjectWrap<LinkMonitor> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
+    socket_.Close();
     callback_.Reset();
     return info.Env().Undefined();
   }
 
-  int fd_ = -1;
+  hakit::PolledFd socket_;
   napi_env env_ = nullptr;
-  uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference callback_;
   alignas(4) uint8_t buf_[32768];
 };

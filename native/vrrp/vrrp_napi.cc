@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/args.h"
+#include "common/polled_fd.h"
 #include "common/registry.h"
 #include "vrrp/codec.h"
 #include "vrrp/io.h"
@@ -189,45 +190,18 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     std::string what;
     int fd = OpenVrrpSocket(o, &what);
     if (fd < 0) throw SysError(env, -fd, what);
-    fd_ = fd;
     callback_ = Napi::Persistent(info[5].As<Napi::Function>());
     env_ = env;
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    uv_poll_init(loop, poll_, fd_);
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
-    napi_add_env_cleanup_hook(env, Cleanup, this);
+    socket_.Start(env, fd, this, [](void* self) { static_cast<VrrpSocket*>(self)->Drain(); }, true);
   }
-
-  ~VrrpSocket() override { Shutdown(); }
 
  private:
-  static void Cleanup(void* self) { static_cast<VrrpSocket*>(self)->Shutdown(false); }
-
-  void Shutdown(bool removeHook = true) {
-    if (fd_ < 0) return;
-    if (removeHook) napi_remove_env_cleanup_hook(env_, Cleanup, this);
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
-    ::close(fd_);
-    fd_ = -1;
-  }
-
-  static void OnReadable(uv_poll_t* handle, int status, int events) {
-    auto* self = static_cast<VrrpSocket*>(handle->data);
-    if (self) self->Drain();
-  }
-
   void Drain() {
     Napi::HandleScope scope(env_);
     // Bounded so a flood cannot starve the loop; the poll handle fires again if more is queued.
-    for (int i = 0; i < 64 && fd_ >= 0; i++) {
+    for (int i = 0; i < 64 && socket_.fd() >= 0; i++) {
       RecvMeta meta;
-      long n = RecvAdvert(fd_, family_, buf_, sizeof buf_, &meta);
+      long n = RecvAdvert(socket_.fd(), family_, buf_, sizeof buf_, &meta);
       if (n <= 0) break;
       size_t alen = family_ == 6 ? 16 : 4;
       std::vector<napi_value> args = {
@@ -250,7 +224,7 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
 
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) throw SysError(env, EBADF, "send on a closed socket");
+    if (socket_.fd() < 0) throw SysError(env, EBADF, "send on a closed socket");
     auto data = ArgBytes(info, 0);
     auto dst = ArgBytes(info, 1);
     size_t alen = family_ == 6 ? 16 : 4;
@@ -261,20 +235,19 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       if (s.length != alen) ThrowTyped(env, "ERR_NATIVE_ARGS", "src has the wrong length");
       src = s.data;
     }
-    int rc = SendAdvert(fd_, family_, ifindex_, data.data, data.length, dst.data, src);
+    int rc = SendAdvert(socket_.fd(), family_, ifindex_, data.data, data.length, dst.data, src);
     return Napi::Number::New(env, rc);  // 0 or -errno: a failed send is counted, not thrown
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
+    socket_.Close();
     callback_.Reset();
     return info.Env().Undefined();
   }
 
-  int fd_ = -1;
+  hakit::PolledFd socket_;
   int family_ = 4;
   int ifindex_ = 0;
-  uv_poll_t* poll_ = nullptr;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
   uint8_t buf_[65536];
