@@ -5,7 +5,7 @@
  * net/netfilter/ipvs/ip_vs_ctl.c (ports and the tunnel port are big-endian; the IPv4 netmask is
  * a __be32 carried in a u32, the IPv6 one a prefix length).
  */
-import { defineSchema } from '../netlink/attributes';
+import { type AttributeSpec, defineSchema } from '../netlink/attributes';
 
 export const IPVS_GENL_NAME = 'IPVS';
 
@@ -54,33 +54,19 @@ export const IP_VS_SCHEDNAME_MAXLEN = 16;
 export const IP_VS_PENAME_MAXLEN = 16;
 export const IP_VS_IFNAME_MAXLEN = 16;
 
-/** enum IPVS_STATS_ATTR_* with 32-bit counters (IPVS_SVC_ATTR_STATS, IPVS_DEST_ATTR_STATS) */
-export const statsSchema = defineSchema({
-  conns: { type: 1, kind: 'u32' },
-  inpkts: { type: 2, kind: 'u32' },
-  outpkts: { type: 3, kind: 'u32' },
-  inbytes: { type: 4, kind: 'u64' },
-  outbytes: { type: 5, kind: 'u64' },
-  cps: { type: 6, kind: 'u32' },
-  inpps: { type: 7, kind: 'u32' },
-  outpps: { type: 8, kind: 'u32' },
-  inbps: { type: 9, kind: 'u32' },
-  outbps: { type: 10, kind: 'u32' },
-});
+/** enum IPVS_STATS_ATTR_*: one numbering for the 32-bit (IPVS_*_ATTR_STATS) and the 64-bit (IPVS_*_ATTR_STATS64, kernels >= 4.1) counters */
+const statsTypes = { conns: 1, inpkts: 2, outpkts: 3, inbytes: 4, outbytes: 5, cps: 6, inpps: 7, outpps: 8, inbps: 9, outbps: 10 } as const;
+type StatsName = keyof typeof statsTypes;
 
-/** The same attributes, every one a u64 (IPVS_*_ATTR_STATS64, kernels >= 4.1) */
-export const stats64Schema = defineSchema({
-  conns: { type: 1, kind: 'u64' },
-  inpkts: { type: 2, kind: 'u64' },
-  outpkts: { type: 3, kind: 'u64' },
-  inbytes: { type: 4, kind: 'u64' },
-  outbytes: { type: 5, kind: 'u64' },
-  cps: { type: 6, kind: 'u64' },
-  inpps: { type: 7, kind: 'u64' },
-  outpps: { type: 8, kind: 'u64' },
-  inbps: { type: 9, kind: 'u64' },
-  outbps: { type: 10, kind: 'u64' },
-});
+function statsSchemaOf<K extends 'u32' | 'u64'>(width: (name: StatsName) => K): Record<StatsName, { readonly type: number; readonly kind: K }> {
+  const schema: Record<string, AttributeSpec> = {};
+  for (const name of Object.keys(statsTypes) as StatsName[]) schema[name] = { type: statsTypes[name], kind: width(name) } as AttributeSpec;
+  return defineSchema(schema) as Record<StatsName, { readonly type: number; readonly kind: K }>;
+}
+
+/** Byte counters are u64 even in the 32-bit set (struct ip_vs_stats_user's inbytes/outbytes). */
+export const statsSchema = statsSchemaOf((name) => (name === 'inbytes' || name === 'outbytes' ? 'u64' : 'u32'));
+export const stats64Schema = statsSchemaOf(() => 'u64' as const);
 
 /** enum IPVS_SVC_ATTR_* */
 export const serviceSchema = defineSchema({

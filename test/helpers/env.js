@@ -40,6 +40,7 @@ function needs(test, requirements) {
 const requires = {
   root: { what: 'root', ok: isRoot },
   command: (name, pkg) => ({ what: `${name}${pkg ? ` (apt-get install ${pkg})` : ''}`, ok: () => hasCommand(name) }),
+  file: (file, pkg) => ({ what: `${file}${pkg ? ` (apt-get install ${pkg})` : ''}`, ok: () => require('fs').existsSync(file) }),
 };
 
 function run(cmd, args, options = {}) {

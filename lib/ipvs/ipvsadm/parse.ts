@@ -112,6 +112,27 @@ function parseTimeout(text: string, min: number, max: number): number {
   return n;
 }
 
+/** An option naming a kernel object (scheduler, pe, interface): IP_VS_*_MAXLEN is 16 with the NUL. */
+function kernelName(long: Opt, short: string | undefined, assign: (e: Entry, name: string) => void): Spec {
+  const handle = (e: Entry, v: string | undefined): void => {
+    setOption(e, long);
+    assign(e, v!.slice(0, 15));
+  };
+  return short === undefined ? { long, arg: 'required', handle } : { long, short, arg: 'required', handle };
+}
+
+function daemonCommand(cmd: 'start-daemon' | 'stop-daemon', refusal: string): Spec {
+  return {
+    long: cmd,
+    arg: 'required',
+    handle: (e, v) => {
+      setCommand(e, cmd);
+      if (v !== 'master' && v !== 'backup') throw fail(refusal);
+      e.daemon.state = v;
+    },
+  };
+}
+
 const specs: Spec[] = [
   { long: 'add-service', short: 'A', arg: 'none', handle: (e) => setCommand(e, 'add') },
   { long: 'edit-service', short: 'E', arg: 'none', handle: (e) => setCommand(e, 'edit') },
@@ -135,24 +156,8 @@ const specs: Spec[] = [
   { long: 'version', short: 'v', arg: 'none', handle: (e) => (e.cmd = 'version') },
   { long: 'restore', short: 'R', arg: 'none', handle: (e) => setCommand(e, 'restore') },
   { long: 'save', short: 'S', arg: 'none', handle: (e) => setCommand(e, 'save') },
-  {
-    long: 'start-daemon',
-    arg: 'required',
-    handle: (e, v) => {
-      setCommand(e, 'start-daemon');
-      if (v !== 'master' && v !== 'backup') throw fail('illegal start-daemon parameter specified');
-      e.daemon.state = v;
-    },
-  },
-  {
-    long: 'stop-daemon',
-    arg: 'required',
-    handle: (e, v) => {
-      setCommand(e, 'stop-daemon');
-      if (v !== 'master' && v !== 'backup') throw fail('illegal stop_daemon parameter specified');
-      e.daemon.state = v;
-    },
-  },
+  daemonCommand('start-daemon', 'illegal start-daemon parameter specified'),
+  daemonCommand('stop-daemon', 'illegal stop_daemon parameter specified'),
   { long: 'tcp-service', short: 't', arg: 'required', handle: (e, v, p) => service(e, v!, p, 'tcp') },
   { long: 'udp-service', short: 'u', arg: 'required', handle: (e, v, p) => service(e, v!, p, 'udp') },
   { long: 'sctp-service', arg: 'required', handle: (e, v, p) => service(e, v!, p, 'sctp') },
@@ -168,15 +173,7 @@ const specs: Spec[] = [
       e.svc.protocol = 'tcp';
     },
   },
-  {
-    long: 'scheduler',
-    short: 's',
-    arg: 'required',
-    handle: (e, v) => {
-      setOption(e, 'scheduler');
-      e.svc.scheduler = v!.slice(0, 15);
-    },
-  },
+  kernelName('scheduler', 's', (e, name) => (e.svc.scheduler = name)),
   {
     long: 'persistent',
     short: 'p',
@@ -218,14 +215,7 @@ const specs: Spec[] = [
   { long: 'l-threshold', short: 'y', arg: 'required', handle: (e, v) => numeric(e, 'l-threshold', v, 0, INT_MAX, 'illegal l_threshold specified', (n) => (e.dest.lower = n)) },
   { long: 'connection', short: 'c', arg: 'none', handle: (e) => setOption(e, 'connection') },
   { long: 'numeric', short: 'n', arg: 'none', handle: (e) => flag(e, 'numeric', FMT.NUMERIC) },
-  {
-    long: 'mcast-interface',
-    arg: 'required',
-    handle: (e, v) => {
-      setOption(e, 'mcast-interface');
-      e.daemon.interface = v!.slice(0, 15);
-    },
-  },
+  kernelName('mcast-interface', undefined, (e, name) => (e.daemon.interface = name)),
   { long: 'syncid', arg: 'required', handle: (e, v) => numeric(e, 'syncid', v, 0, 255, 'illegal syncid specified', (n) => (e.daemon.syncId = n)) },
   { long: 'timeout', arg: 'none', handle: (e) => setOption(e, 'timeout') },
   { long: 'daemon', arg: 'none', handle: (e) => setOption(e, 'daemon') },
@@ -255,14 +245,7 @@ const specs: Spec[] = [
       e.svc.onePacket = true;
     },
   },
-  {
-    long: 'pe',
-    arg: 'required',
-    handle: (e, v) => {
-      setOption(e, 'pe');
-      e.svc.pe = v!.slice(0, 15);
-    },
-  },
+  kernelName('pe', undefined, (e, name) => (e.svc.pe = name)),
   {
     long: 'sched-flags',
     short: 'b',

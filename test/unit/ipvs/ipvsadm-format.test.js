@@ -9,6 +9,7 @@ const path = require('path');
 const { parseCommand, splitLine } = require('../../../dist/ipvs/ipvsadm/parse');
 const format = require('../../../dist/ipvs/ipvsadm/format');
 const { systemNames } = require('../../../dist/ipvs/ipvsadm/names');
+const { needs, requires } = require('../../helpers/env');
 
 const dir = path.join(__dirname, '..', '..', 'fixtures', 'ipvs', 'probe');
 const fixture = (name) => fs.readFileSync(path.join(dir, name), 'utf8').replace(/rc=\d+\n$/, '');
@@ -79,8 +80,7 @@ test('thresholds listing matches', async (t) => {
   t.is(format.listAll(info, table, format.FMT.NUMERIC | format.FMT.THRESHOLDS), fixture('Lnthresholds.txt'));
 });
 
-test('names: -L and -S with /etc/services port names', async (t) => {
-  if (!fs.existsSync('/etc/services')) return t.pass('no /etc/services here');
+needs(test, [requires.file('/etc/services', 'netbase')])('names: -L and -S with /etc/services port names', async (t) => {
   const table = await tableFromSave(fixture('Sn.txt'));
   const addresses = table.flatMap((s) => [s.address, ...s.destinations.map((d) => d.address)]).filter(Boolean);
   const numericHosts = await systemNames([]); // services only; hosts of the fixture have no names
