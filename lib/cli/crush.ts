@@ -17,6 +17,29 @@ import type { CliIO, Command } from './command';
 const mapOpt: OptionSpec = { name: 'infn', aliases: ['-i'], type: 'string', valueName: 'MAP', description: 'input map (text or binary)' };
 const outOpt: OptionSpec = { name: 'outfn', aliases: ['-o'], type: 'string', valueName: 'FILE', description: 'output file' };
 
+/** crushtool's tunables-adjustment stage, on compile, decompile and test. */
+const tunableSpecs: OptionSpec[] = crush.tunableOptions.map(({ option, max }) => ({
+  name: option,
+  type: 'int',
+  valueName: 'N',
+  description: `set ${option.slice(4).replace(/-/g, ' ')} (0..${max}; negative: unchanged)`,
+}));
+
+/** Applies the --set-* options to the map; returns whether any was given. */
+function adjustTunables(map: crush.CrushMap, options: Record<string, unknown>): boolean {
+  const overrides: crush.TunableOverrides = {};
+  for (const { option, tunable } of crush.tunableOptions) {
+    if (options[option] !== undefined) overrides[tunable] = options[option] as number;
+  }
+  try {
+    return crush.overrideTunables(map, overrides);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const modifiedMessage = "crushtool successfully built or modified map.  Use '-o <file>' to write it out.\n";
+
 const testSpecs: OptionSpec[] = [
   mapOpt,
   { name: 'rule', aliases: ['-r'], type: 'int', valueName: 'R', description: 'rule id to test (default: every rule)' },
@@ -33,10 +56,11 @@ const testSpecs: OptionSpec[] = [
   { name: 'show-bad-mappings', type: 'boolean', description: 'print results shorter than N or with holes' },
   { name: 'threads', type: 'int', valueName: 'N', description: 'map over N threads (default 1)' },
 ];
+const testOnlySpecs: OptionSpec[] = [...testSpecs, ...tunableSpecs, { ...outOpt, description: 'write the map if a --set-* option changed it' }];
 
-const help = `usage: hakit crush compile -i TEXT -o BIN
-       hakit crush decompile -i BIN [-o TEXT]
-       hakit crush test [-i MAP] [--rule R] [--num-rep N] [--min-x A --max-x B] [--weight OSD W]...
+const help = `usage: hakit crush compile -i TEXT -o BIN [--set-... N]
+       hakit crush decompile -i BIN [-o TEXT] [--set-... N]
+       hakit crush test [-i MAP] [--set-... N] [-o BIN] [--rule R] [--num-rep N] [--min-x A --max-x B] [--weight OSD W]...
                         [--pool-id P] --show-mappings|--show-statistics|--show-utilization|--show-bad-mappings
        hakit crush compare -i MAP --compare OTHER [test options] [--movement]
 
@@ -45,6 +69,8 @@ Output is what crushtool prints for the same job. MAP may be crushtool text or a
 
 test options:
 ${formatOptions(testSpecs)}
+tunables (compile, decompile, test; crushtool's --set-* options):
+${formatOptions(tunableSpecs)}
 `;
 
 function readFile(io: CliIO, file: string): Buffer {
@@ -65,6 +91,12 @@ function writeFile(io: CliIO, file: string, data: string | Uint8Array): void {
 
 function loadMap(io: CliIO, file: string): crush.CompiledCrushMap {
   return new crush.CompiledCrushMap(crush.parseMap(readFile(io, file), { file }));
+}
+
+function inputOf(options: Record<string, unknown>, positionals: string[], what: string): string {
+  const input = (options.infn as string | undefined) ?? positionals[0];
+  if (!input || positionals.length > (options.infn ? 0 : 1)) throw new UsageError(what);
+  return input;
 }
 
 function testOptions(options: Record<string, unknown>): crush.TestOptions {
@@ -98,37 +130,45 @@ function testOptions(options: Record<string, unknown>): crush.TestOptions {
 }
 
 async function runCompile(argv: string[], io: CliIO): Promise<number> {
-  const { options, positionals } = parseArgs(argv, [mapOpt, outOpt]);
-  const input = (options.infn as string | undefined) ?? positionals[0];
-  if (!input || positionals.length > (options.infn ? 0 : 1)) throw new UsageError('compile needs one input: -i TEXT');
-  const bytes = crush.compile(readFile(io, input).toString('utf8'), { file: input });
+  const { options, positionals } = parseArgs(argv, [mapOpt, outOpt, ...tunableSpecs]);
+  const input = inputOf(options, positionals, 'compile needs one input: -i TEXT');
+  const map = crush.compileText(readFile(io, input).toString('utf8'), { file: input });
+  adjustTunables(map, options);
+  const bytes = crush.encodeMap(map);
   if (options.outfn) writeFile(io, options.outfn as string, bytes);
-  else io.stdout("crushtool successfully built or modified map.  Use '-o <file>' to write it out.\n");
+  else io.stdout(modifiedMessage);
   return 0;
 }
 
 async function runDecompile(argv: string[], io: CliIO): Promise<number> {
-  const { options, positionals } = parseArgs(argv, [mapOpt, outOpt]);
-  const input = (options.infn as string | undefined) ?? positionals[0];
-  if (!input || positionals.length > (options.infn ? 0 : 1)) throw new UsageError('decompile needs one input: -i BIN');
-  const text = crush.decompileMap(crush.parseMap(readFile(io, input), { file: input }));
-  if (options.outfn) writeFile(io, options.outfn as string, text);
-  else io.stdout(text);
+  const { options, positionals } = parseArgs(argv, [mapOpt, outOpt, ...tunableSpecs]);
+  const input = inputOf(options, positionals, 'decompile needs one input: -i BIN');
+  const map = crush.parseMap(readFile(io, input), { file: input });
+  const modified = adjustTunables(map, options);
+  const text = crush.decompileMap(map);
+  // crushtool's output stage runs after decompiling: with a --set-* and -o, the modified binary
+  // map replaces the text in that file; without -o the text is followed by the hint.
+  if (modified && options.outfn) writeFile(io, options.outfn as string, crush.encodeMap(map));
+  else if (options.outfn) writeFile(io, options.outfn as string, text);
+  else io.stdout(modified ? text + modifiedMessage : text);
   return 0;
 }
 
 async function runTestCommand(argv: string[], io: CliIO): Promise<number> {
-  const { options } = parseArgs(argv, testSpecs, false);
+  const { options } = parseArgs(argv, testOnlySpecs, false);
   const opts = testOptions(options);
   const anyShow = opts.showMappings || opts.showStatistics || opts.showUtilization || opts.showUtilizationAll || opts.showBadMappings;
-  let compiled: crush.CompiledCrushMap;
+  let map: crush.CrushMap;
   if (options.infn) {
-    compiled = loadMap(io, options.infn as string);
+    map = crush.parseMap(readFile(io, options.infn as string), { file: options.infn as string });
   } else {
     io.stderr(`hakit crush test: no -i given; using the ${exampleMapDescription}${anyShow ? '' : ', with --show-statistics'}\n`);
-    compiled = new crush.CompiledCrushMap(exampleMapText);
+    map = crush.parseMap(exampleMapText);
     if (!anyShow) opts.showStatistics = true;
   }
+  // crushtool's stages: input, tunables, test, output.
+  const modified = adjustTunables(map, options);
+  const compiled = new crush.CompiledCrushMap(map);
   try {
     if (opts.rule !== undefined && opts.rule < 0) throw new UsageError('--rule must not be negative');
     if (!anyShow && options.infn) io.stderr('WARNING: no output selected; use --output-csv or --show-X\n');
@@ -147,6 +187,9 @@ async function runTestCommand(argv: string[], io: CliIO): Promise<number> {
   } finally {
     compiled.close();
   }
+  // As crushtool: the map is written (or the hint printed) only when a --set-* changed it.
+  if (modified && options.outfn) writeFile(io, options.outfn as string, crush.encodeMap(map));
+  else if (modified) io.stdout(modifiedMessage);
   return 0;
 }
 

@@ -20,3 +20,5 @@ export { cG as formatG, cFixed as formatFixed } from './format';
 export { utilization, compareMaps, comparePools } from './analysis';
 export type { UtilizationReport, MovementReport } from './analysis';
 export { exampleMapText, exampleMapDescription } from './example';
+export { overrideTunables, tunableOptions } from './tunables';
+export type { TunableOverrides } from './tunables';

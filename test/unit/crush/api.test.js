@@ -153,3 +153,16 @@ test('CLI: crush test runs on the bundled map without -i, usage errors exit 2, b
   t.is(om.status, 0, om.stderr);
   t.regex(om.stdout, /^ object 'foo' -> 1\.[0-9a-f]+ -> \[\d+,\d+,\d+\]\n$/);
 });
+
+test('overrideTunables: negative means unchanged, out-of-range is a typed error, values land in the encoded map', (t) => {
+  const map = crush.parseMap(crush.exampleMapText);
+  const before = { ...map.tunables };
+  t.false(crush.overrideTunables(map, { chooseTotalTries: -1 }));
+  t.deepEqual(map.tunables, before);
+  t.true(crush.overrideTunables(map, { chooseTotalTries: 3, chooseleafVaryR: 0 }));
+  const again = crush.decodeMap(crush.encodeMap(map));
+  t.is(again.tunables.chooseTotalTries, 3);
+  t.is(again.tunables.chooseleafVaryR, 0);
+  t.is(t.throws(() => crush.overrideTunables(map, { chooseleafStable: 256 })).code, 'CRUSH_BAD_TUNABLE');
+  t.is(t.throws(() => crush.overrideTunables(map, { chooseLocalTries: 1.5 })).code, 'CRUSH_BAD_TUNABLE');
+});
