@@ -54,6 +54,7 @@ const testSpecs: OptionSpec[] = [
   { name: 'show-utilization', type: 'boolean', description: 'print per-device use (implies --show-statistics)' },
   { name: 'show-utilization-all', type: 'boolean', description: 'same, including devices with nothing stored' },
   { name: 'show-bad-mappings', type: 'boolean', description: 'print results shorter than N or with holes' },
+  { name: 'show-choose-tries', type: 'boolean', description: 'print the histogram of retries per choice' },
   { name: 'threads', type: 'int', valueName: 'N', description: 'map over N threads (default 1)' },
 ];
 const testOnlySpecs: OptionSpec[] = [...testSpecs, ...tunableSpecs, { ...outOpt, description: 'write the map if a --set-* option changed it' }];
@@ -125,6 +126,7 @@ function testOptions(options: Record<string, unknown>): crush.TestOptions {
     showUtilization: !!options['show-utilization'],
     showUtilizationAll: !!options['show-utilization-all'],
     showBadMappings: !!options['show-bad-mappings'],
+    showChooseTries: !!options['show-choose-tries'],
     threads,
   };
 }
@@ -157,7 +159,7 @@ async function runDecompile(argv: string[], io: CliIO): Promise<number> {
 async function runTestCommand(argv: string[], io: CliIO): Promise<number> {
   const { options } = parseArgs(argv, testOnlySpecs, false);
   const opts = testOptions(options);
-  const anyShow = opts.showMappings || opts.showStatistics || opts.showUtilization || opts.showUtilizationAll || opts.showBadMappings;
+  const anyShow = opts.showMappings || opts.showStatistics || opts.showUtilization || opts.showUtilizationAll || opts.showBadMappings || opts.showChooseTries;
   let map: crush.CrushMap;
   if (options.infn) {
     map = crush.parseMap(readFile(io, options.infn as string), { file: options.infn as string });

@@ -16,6 +16,7 @@ export interface NativeHandle {
     out: Int32Array,
     lens: Int32Array,
     threads: number,
+    chooseProfile?: Uint32Array | null,
   ): void;
   close(): void;
   info(): { maxDevices: number; maxBuckets: number; maxRules: number; rules: number[] };

@@ -32,6 +32,8 @@ export interface BatchOptions {
   chooseArgs?: ChooseArgsSelection;
   /** Threads to split the batch over (default 1). */
   threads?: number;
+  /** crushtool --show-choose-tries: the histogram of retries is added into this array. */
+  chooseProfile?: Uint32Array;
 }
 
 /** Results of a batch: numrep slots per input; a firstn result may be shorter (see lengths). */
@@ -72,6 +74,11 @@ export class CompiledCrushMap {
     this.handle = undefined;
   }
 
+  /** A zeroed histogram for BatchOptions.chooseProfile: index = retries, one slot per choose_total_tries. */
+  chooseProfile(): Uint32Array {
+    return new Uint32Array(this.map.tunables.chooseTotalTries + 1);
+  }
+
   /** crushtool's weight vector: 0x10000 for devices in some bucket, 0 for the others. */
   defaultWeights(): Uint32Array {
     if (!this.presentWeights) {
@@ -110,7 +117,9 @@ export class CompiledCrushMap {
     const chooseArgs = chooseArgsIndex(options.chooseArgs);
     const items = new Int32Array(count * numrep);
     const lengths = new Int32Array(count);
-    this.live().map(rule, numrep, options.poolId === undefined ? 0 : 1, pool, minX, xs, count, 0, weights, chooseArgs, items, lengths, threads);
+    const profile = options.chooseProfile ?? null;
+    if (profile !== null && !(profile instanceof Uint32Array)) throw new ArgumentError('chooseProfile must be a Uint32Array', { argument: 'chooseProfile' });
+    this.live().map(rule, numrep, options.poolId === undefined ? 0 : 1, pool, minX, xs, count, 0, weights, chooseArgs, items, lengths, threads, profile);
     return new BatchResult(numrep, count, items, lengths);
   }
 

@@ -22,6 +22,8 @@ export interface TestOptions {
   showUtilization?: boolean;
   showUtilizationAll?: boolean;
   showBadMappings?: boolean;
+  /** Print the histogram of retries per choice (choose_total_tries rows), after every rule. */
+  showChooseTries?: boolean;
   threads?: number;
 }
 
@@ -76,6 +78,7 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
   const statistics = options.showStatistics || options.showUtilization || options.showUtilizationAll;
   const rules = options.rule === undefined ? map.rules.map((_, i) => i) : [options.rule];
   const count = Math.max(0, maxX - minX + 1);
+  const profile = options.showChooseTries ? compiled.chooseProfile() : undefined;
   for (const r of rules) {
     if (r >= map.rules.length) continue;
     const rule = map.rules[r];
@@ -97,7 +100,7 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
         const chunk = 1 << 20;
         for (let start = 0; start < count; start += chunk) {
           const n = Math.min(chunk, count - start);
-          const res = compiled.mapBatch({ rule: r, numrep: nr, minX: minX + start, count: n, poolId: options.poolId, weights: weight, threads: options.threads });
+          const res = compiled.mapBatch({ rule: r, numrep: nr, minX: minX + start, count: n, poolId: options.poolId, weights: weight, threads: options.threads, chooseProfile: profile });
           const lines: string[] = [];
           for (let i = 0; i < n; i++) {
             const len = res.lengths[i]!;
@@ -146,5 +149,11 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
         if (lines.length) write(lines.join(''));
       }
     }
+  }
+  if (profile) {
+    // CrushTester prints choose_total_tries rows: setw(2) index, setw(9) count.
+    const rows: string[] = [];
+    for (let i = 0; i < map.tunables.chooseTotalTries; i++) rows.push(`${String(i).padStart(2)}: ${String(profile[i]).padStart(9)}\n`);
+    write(rows.join(''));
   }
 }

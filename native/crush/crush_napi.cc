@@ -38,8 +38,9 @@ constexpr int64_t kNoChooseArgs = -9007199254740991;  // Number.MIN_SAFE_INTEGER
 
 inline uint32_t StableMod(uint32_t x, uint32_t b, uint32_t bmask) { return (x & bmask) < b ? (x & bmask) : (x & (bmask >> 1)); }
 
-void RunSlice(const Map& map, const Batch& b, size_t begin, size_t end) {
+void RunSlice(const Map& map, const Batch& b, size_t begin, size_t end, std::vector<uint32_t>* profile) {
   Mapper mapper(map);
+  if (profile) mapper.SetChooseProfile(profile->data(), profile->size());
   for (size_t i = begin; i < end; i++) {
     int32_t x = b.xs ? b.xs[i] : int32_t(uint32_t(b.x0 + int64_t(i)));
     int32_t input = x;
@@ -117,7 +118,8 @@ class CrushMapHandle : public Napi::ObjectWrap<CrushMapHandle> {
     return o;
   }
 
-  // map(rule, numrep, mode, pool, x0, xs|null, count, pgpNum, weights|null, chooseArgs, out, lens, threads);
+  // map(rule, numrep, mode, pool, x0, xs|null, count, pgpNum, weights|null, chooseArgs, out, lens, threads
+  //     [, chooseProfile: Uint32Array|null]) — the profile gets the choose-tries histogram added.
   // chooseArgs is an index (falling back to the compat set -1) or kNoChooseArgs.
   Napi::Value MapBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -167,18 +169,30 @@ class CrushMapHandle : public Napi::ObjectWrap<CrushMapHandle> {
     b.lens = lens.Data();
     int threads = int(ArgInt(info, 12, 1, 64));
     if (size_t(threads) > b.count / 1024 + 1) threads = int(b.count / 1024 + 1);
+    Napi::Uint32Array profile_out;
+    if (info.Length() > 13 && !info[13].IsNull() && !info[13].IsUndefined()) {
+      if (!info[13].IsTypedArray() || info[13].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+        ThrowTyped(env, "ERR_NATIVE_ARGS", "chooseProfile must be a Uint32Array or null");
+      profile_out = info[13].As<Napi::Uint32Array>();
+    }
+    // One histogram per thread, summed after the join: no sharing while mapping.
+    std::vector<std::vector<uint32_t>> profiles(profile_out.IsEmpty() ? 0 : size_t(threads),
+                                                std::vector<uint32_t>(profile_out.IsEmpty() ? 0 : profile_out.ElementLength()));
+    auto profile_of = [&](int t) { return profiles.empty() ? nullptr : &profiles[size_t(t)]; };
     if (threads <= 1) {
-      RunSlice(map, b, 0, b.count);
+      RunSlice(map, b, 0, b.count, profile_of(0));
     } else {
       std::vector<std::thread> pool;
       size_t per = (b.count + size_t(threads) - 1) / size_t(threads);
       for (int t = 1; t < threads; t++) {
         size_t begin = per * size_t(t), end = std::min(b.count, begin + per);
-        if (begin < end) pool.emplace_back(RunSlice, std::cref(map), std::cref(b), begin, end);
+        if (begin < end) pool.emplace_back(RunSlice, std::cref(map), std::cref(b), begin, end, profile_of(t));
       }
-      RunSlice(map, b, 0, std::min(per, b.count));
+      RunSlice(map, b, 0, std::min(per, b.count), profile_of(0));
       for (auto& th : pool) th.join();
     }
+    for (const auto& local : profiles)
+      for (size_t i = 0; i < local.size(); i++) profile_out[i] += local[i];
     return env.Undefined();
   }
 

@@ -268,6 +268,7 @@ int Mapper::ChooseFirstn(const Bucket* bucket, const uint32_t* weight, int weigh
     out[outpos] = item;
     outpos++;
     count--;
+    CountTries(ftotal);
   }
   return outpos;
 }
@@ -280,7 +281,8 @@ void Mapper::ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weigh
     out[rep] = kItemUndef;
     if (out2) out2[rep] = kItemUndef;
   }
-  for (unsigned ftotal = 0; left > 0 && ftotal < tries; ftotal++) {
+  unsigned ftotal = 0;
+  for (; left > 0 && ftotal < tries; ftotal++) {
     for (int rep = outpos; rep < endpos; rep++) {
       if (out[rep] != kItemUndef) continue;
       const Bucket* in = bucket;
@@ -338,6 +340,7 @@ void Mapper::ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weigh
     if (out[rep] == kItemUndef) out[rep] = kItemNone;
     if (out2 && out2[rep] == kItemUndef) out2[rep] = kItemNone;
   }
+  CountTries(ftotal);
 }
 
 int Mapper::DoRule(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,

@@ -18,6 +18,13 @@ class Mapper {
   int DoRule(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,
              const std::vector<ChooseArg>* choose_args);
 
+  // crushtool --show-choose-tries: counts[ftotal]++ for every item chosen (firstn) or every
+  // indep call, as mapper.c does when map->choose_tries is set. Null turns it off.
+  void SetChooseProfile(uint32_t* counts, size_t size) {
+    profile_ = counts;
+    profile_size_ = size;
+  }
+
  private:
   struct Perm {
     uint32_t x = 0;
@@ -42,6 +49,14 @@ class Mapper {
   std::vector<uint32_t> perm_;
   std::vector<int32_t> scratch_;
   uint64_t stamp_ = 0;
+  uint32_t* profile_ = nullptr;
+  size_t profile_size_ = 0;
+
+  void CountTries(unsigned ftotal) {
+    // mapper.c's bound is ftotal <= choose_total_tries over an array of choose_total_tries
+    // entries; the array here has one more slot, so its last index cannot overflow.
+    if (profile_ && ftotal <= map_.choose_total_tries && ftotal < profile_size_) profile_[ftotal]++;
+  }
 };
 
 // Ceph's fixed-point 2^44*log2(x+1) used by straw2 (crush_ln in mapper.c).

@@ -140,3 +140,19 @@ withTools("--set-* tunables: test, compile and decompile output equal crushtool'
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+withTools('--show-choose-tries prints the retries histogram crushtool prints, on every corpus map and on 2 threads', (t) => {
+  for (const name of fs.readdirSync(corpus)) {
+    const map = path.join(corpus, name, 'map.bin');
+    const args = ['--show-choose-tries', '--show-statistics', '--max-x', '127', '--min-x', '0'];
+    const theirs = run('crushtool', ['-i', map, '--test', ...args]);
+    const ours = hakit('crush', 'test', '-i', map, ...args, '--threads', '2');
+    t.is(ours.status, 0, ours.stderr);
+    t.is(ours.stdout, theirs.stdout, name);
+  }
+  // The histogram moves when retries are scarce: a broken counter would print the same rows.
+  const map = path.join(corpus, '03-straw2-rack-host-build', 'map.bin');
+  const scarce = hakit('crush', 'test', '-i', map, '--show-choose-tries', '--set-choose-total-tries', '3', '--rule', '0', '--num-rep', '5');
+  t.is(scarce.stdout, run('crushtool', ['-i', map, '--test', '--show-choose-tries', '--set-choose-total-tries', '3', '--rule', '0', '--num-rep', '5']).stdout);
+  t.regex(scarce.stdout, /^ 0: +\d+\n 1: +\d+\n 2: +\d+\n/);
+});

@@ -166,3 +166,21 @@ test('overrideTunables: negative means unchanged, out-of-range is a typed error,
   t.is(t.throws(() => crush.overrideTunables(map, { chooseleafStable: 256 })).code, 'CRUSH_BAD_TUNABLE');
   t.is(t.throws(() => crush.overrideTunables(map, { chooseLocalTries: 1.5 })).code, 'CRUSH_BAD_TUNABLE');
 });
+
+test('chooseProfile: one count per item chosen by a firstn rule, summed over threads, rejected when not a Uint32Array', (t) => {
+  const compiled = new crush.CompiledCrushMap(bin('01-straw2-flat'));
+  try {
+    const one = compiled.chooseProfile();
+    t.is(one.length, compiled.map.tunables.chooseTotalTries + 1);
+    const res = compiled.mapBatch({ rule: 0, numrep: 3, count: 4096, chooseProfile: one });
+    const chosen = res.lengths.reduce((a, b) => a + b, 0);
+    t.is(one.reduce((a, b) => a + b, 0), chosen);
+    t.true(one[1] > 0, 'some choices needed a retry');
+    const two = compiled.chooseProfile();
+    compiled.mapBatch({ rule: 0, numrep: 3, count: 4096, chooseProfile: two, threads: 2 });
+    t.deepEqual(two, one);
+    t.is(t.throws(() => compiled.mapBatch({ rule: 0, numrep: 3, count: 1, chooseProfile: [0, 0] })).code, 'ERR_INVALID_ARG');
+  } finally {
+    compiled.close();
+  }
+});
