@@ -55,6 +55,9 @@ const testSpecs: OptionSpec[] = [
   { name: 'show-utilization-all', type: 'boolean', description: 'same, including devices with nothing stored' },
   { name: 'show-bad-mappings', type: 'boolean', description: 'print results shorter than N or with holes' },
   { name: 'show-choose-tries', type: 'boolean', description: 'print the histogram of retries per choice' },
+  { name: 'output-csv', type: 'boolean', description: "write CrushTester's CSV data files per rule (crushtool --help-output)" },
+  { name: 'output-name', type: 'string', valueName: 'NAME', description: 'prefix the CSV files with NAME-' },
+  { name: 'batches', type: 'int', valueName: 'N', description: 'split x into N rounds for the batch CSV files (default 1)' },
   { name: 'threads', type: 'int', valueName: 'N', description: 'map over N threads (default 1)' },
 ];
 const testOnlySpecs: OptionSpec[] = [...testSpecs, ...tunableSpecs, { ...outOpt, description: 'write the map if a --set-* option changed it' }];
@@ -113,6 +116,8 @@ function testOptions(options: Record<string, unknown>): crush.TestOptions {
   const numRep = options['num-rep'] as number | undefined;
   if (numRep !== undefined && (numRep < 0 || numRep > 1024)) throw new UsageError('--num-rep must be in 0..1024');
   const threads = (options.threads as number | undefined) ?? 1;
+  const batches = (options.batches as number | undefined) ?? 1;
+  if (batches < 1 || batches > 1 << 20) throw new UsageError('--batches must be in 1..1048576');
   if (threads < 1 || threads > 64) throw new UsageError('--threads must be in 1..64');
   return {
     rule: options.rule as number | undefined,
@@ -127,6 +132,7 @@ function testOptions(options: Record<string, unknown>): crush.TestOptions {
     showUtilizationAll: !!options['show-utilization-all'],
     showBadMappings: !!options['show-bad-mappings'],
     showChooseTries: !!options['show-choose-tries'],
+    batches,
     threads,
   };
 }
@@ -159,7 +165,11 @@ async function runDecompile(argv: string[], io: CliIO): Promise<number> {
 async function runTestCommand(argv: string[], io: CliIO): Promise<number> {
   const { options } = parseArgs(argv, testOnlySpecs, false);
   const opts = testOptions(options);
-  const anyShow = opts.showMappings || opts.showStatistics || opts.showUtilization || opts.showUtilizationAll || opts.showBadMappings || opts.showChooseTries;
+  if (options['output-csv']) {
+    const name = options['output-name'] as string | undefined;
+    opts.csv = { prefix: name ? `${name}-` : '', write: (file, text) => writeFile(io, file, text) };
+  }
+  const anyShow = opts.showMappings || opts.showStatistics || opts.showUtilization || opts.showUtilizationAll || opts.showBadMappings || opts.showChooseTries || !!opts.csv;
   let map: crush.CrushMap;
   if (options.infn) {
     map = crush.parseMap(readFile(io, options.infn as string), { file: options.infn as string });

@@ -5,6 +5,7 @@
  */
 import type { CompiledCrushMap } from './compiled';
 import { cG } from './format';
+import { type CsvOutput, CsvDataSet, batchRanges } from './tester-csv';
 import { ITEM_NONE } from './types';
 
 export interface TestOptions {
@@ -24,6 +25,10 @@ export interface TestOptions {
   showBadMappings?: boolean;
   /** Print the histogram of retries per choice (choose_total_tries rows), after every rule. */
   showChooseTries?: boolean;
+  /** crushtool --output-csv: CrushTester's data files, per rule. */
+  csv?: CsvOutput;
+  /** crushtool --batches: split x into this many rounds for the batch CSV files (default 1). */
+  batches?: number;
   threads?: number;
 }
 
@@ -96,6 +101,7 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
       if (totalWeight === 0) continue;
       const per = new Int32Array(map.maxDevices);
       const sizes = new Map<number, number>();
+      const csv = options.csv ? new CsvDataSet(map.maxDevices, batchRanges(minX, maxX, options.batches ?? 1)) : undefined;
       if (nr > 0) {
         const chunk = 1 << 20;
         for (let start = 0; start < count; start += chunk) {
@@ -112,6 +118,7 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
               else if (item >= 0 && item < per.length) per[item]!++;
             }
             sizes.set(len, (sizes.get(len) ?? 0) + 1);
+            csv?.add(minX + start + i, res.items.subarray(base, base + len));
             if (options.showMappings || (options.showBadMappings && (len !== nr || hasNone))) {
               const list = `[${Array.from(res.items.subarray(base, base + len)).join(',')}]`;
               const x = minX + start + i;
@@ -124,6 +131,7 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
       } else {
         // crush_do_rule returns nothing for numrep <= 0
         sizes.set(0, count);
+        if (csv) for (let i = 0; i < count; i++) csv.add(minX + i, []);
         if (options.showMappings || options.showBadMappings) {
           const lines: string[] = [];
           for (let i = 0; i < count; i++) {
@@ -133,17 +141,22 @@ export function runTest(compiled: CompiledCrushMap, options: TestOptions, write:
           write(lines.join(''));
         }
       }
+      const expectedObjects = Math.fround(Math.min(nr, maximumAffectedByRule(compiled, r)) * count);
+      const proportional = new Float32Array(per.length);
+      const expected = new Float32Array(per.length);
+      for (let i = 0; i < per.length; i++) {
+        proportional[i] = Math.fround(weight[i]!) / Math.fround(totalWeight);
+        expected[i] = proportional[i]! * expectedObjects;
+      }
+      if (csv) csv.write(options.csv!, name, options.numRep, weight, proportional, per, expected);
       if (statistics) {
         for (const size of [...sizes.keys()].sort((a, b) => a - b)) write(`rule ${r} (${name}) num_rep ${nr} result size == ${size}:\t${sizes.get(size)}/${count}\n`);
-        const expectedObjects = Math.fround(Math.min(nr, maximumAffectedByRule(compiled, r)) * count);
         const lines: string[] = [];
         for (let i = 0; i < per.length; i++) {
-          const proportional = Math.fround(Math.fround(weight[i]!) / Math.fround(totalWeight));
-          const expected = Math.fround(proportional * expectedObjects);
           if (options.showUtilization) {
-            if (expected > 0 && per[i]! > 0) lines.push(`  device ${i}:\t\t stored : ${per[i]}\t expected : ${cG(expected)}\n`);
+            if (expected[i]! > 0 && per[i]! > 0) lines.push(`  device ${i}:\t\t stored : ${per[i]}\t expected : ${cG(expected[i]!)}\n`);
           } else if (options.showUtilizationAll) {
-            lines.push(`  device ${i}:\t\t stored : ${per[i]}\t expected : ${cG(expected)}\n`);
+            lines.push(`  device ${i}:\t\t stored : ${per[i]}\t expected : ${cG(expected[i]!)}\n`);
           }
         }
         if (lines.length) write(lines.join(''));

@@ -156,3 +156,27 @@ withTools('--show-choose-tries prints the retries histogram crushtool prints, on
   t.is(scarce.stdout, run('crushtool', ['-i', map, '--test', '--show-choose-tries', '--set-choose-total-tries', '3', '--rule', '0', '--num-rep', '5']).stdout);
   t.regex(scarce.stdout, /^ 0: +\d+\n 1: +\d+\n 2: +\d+\n/);
 });
+
+withTools('--output-csv writes the files crushtool writes, byte for byte (names, batches, reweights, pool ids)', (t) => {
+  const variants = [
+    ['03-straw2-rack-host-build', ['--output-csv', '--output-name', 'foo', '--rule', '0', '--num-rep', '3', '--min-x', '0', '--max-x', '99', '--batches', '3', '--weight', '3', '0.5']],
+    ['06-ec-chooseleaf-indep', ['--output-csv', '--min-x', '0', '--max-x', '200', '--pool-id', '4']],
+    ['05-zero-weight-reweight', ['--output-csv', '--output-name', 'z', '--batches', '7', '--min-x', '5', '--max-x', '9']],
+  ];
+  for (const [name, args] of variants) {
+    const map = path.join(corpus, name, 'map.bin');
+    const ours = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-csv-ours-'));
+    const theirs = fs.mkdtempSync(path.join(os.tmpdir(), 'hakit-csv-theirs-'));
+    try {
+      t.is(spawnSync(process.execPath, [hakitBin, 'crush', 'test', '-i', map, ...args], { cwd: ours }).status, 0);
+      run('crushtool', ['-i', map, '--test', ...args], { cwd: theirs });
+      const files = fs.readdirSync(theirs).sort();
+      t.true(files.length >= 6, `${name}: crushtool wrote ${files.length} files`);
+      t.deepEqual(fs.readdirSync(ours).sort(), files, name);
+      for (const file of files) t.is(fs.readFileSync(path.join(ours, file), 'utf8'), fs.readFileSync(path.join(theirs, file), 'utf8'), `${name} ${file}`);
+    } finally {
+      fs.rmSync(ours, { recursive: true, force: true });
+      fs.rmSync(theirs, { recursive: true, force: true });
+    }
+  }
+});

@@ -184,3 +184,23 @@ test('chooseProfile: one count per item chosen by a firstn rule, summed over thr
     compiled.close();
   }
 });
+
+test('test --output-csv: the data files of each rule, batch split as CrushTester does it', (t) => {
+  const compiled = new crush.CompiledCrushMap(bin('01-straw2-flat'));
+  const files = new Map();
+  try {
+    crush.runTest(compiled, { rule: 0, numRep: 2, minX: 0, maxX: 9, batches: 3, csv: { prefix: 'p-', write: (f, text) => files.set(f, text) } }, () => {});
+  } finally {
+    compiled.close();
+  }
+  const name = compiled.map.ruleNames.get(0);
+  const placement = files.get(`p-${name}-placement_information.csv`).split('\n');
+  t.is(placement[0], 'Input, OSD0, OSD1');
+  t.is(placement.length, 12); // header, x = 0..9, final newline
+  t.regex(placement[1], /^0,\d+,\d+$/);
+  const batch = files.get(`p-${name}-batch_device_utilization_all.csv`).trim().split('\n');
+  t.is(batch.length, 4); // header + 3 rounds: 3, 3 and the last 4 inputs
+  const stored = batch.slice(1).map((row) => row.split(',').slice(1).reduce((a, b) => a + Number(b), 0));
+  t.deepEqual(stored, [6, 6, 8]);
+  t.is(files.size, 8);
+});
