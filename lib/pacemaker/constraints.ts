@@ -40,7 +40,7 @@ export function locationAdd(cib: Cib, rsc: string, node: string, score = 'INFINI
   if (options.id && cib.findById(id)) throw new CibError('PCMK_ID_EXISTS', `id '${id}' already exists in the CIB`, { id, element: 'rsc_location' });
   let element: XmlElement;
   if (options.lifetime) {
-    element = el('rsc_location', { id, rsc, role: options.role, 'resource-discovery': options.resourceDiscovery }, [lifetimeRule(id, node, value, options.lifetime)]);
+    element = el('rsc_location', { id, rsc, role: options.role, 'resource-discovery': options.resourceDiscovery }, [lifetimeRule(idsAfter(id), node, value, options.lifetime)]);
   } else {
     element = el('rsc_location', { id, rsc, node, score: value, role: options.role, 'resource-discovery': options.resourceDiscovery });
   }
@@ -187,11 +187,20 @@ export function formatCibDate(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function lifetimeRule(prefix: string, node: string, score: string, lifetime: string, now = new Date()): XmlElement {
+/** Element ids of a lifetime rule; pcs names them after the constraint, crm_resource --move differently. */
+interface LifetimeIds {
+  rule: string;
+  expr: string;
+  lifetime: string;
+}
+const idsAfter = (prefix: string): LifetimeIds => ({ rule: `${prefix}-rule`, expr: `${prefix}-expr`, lifetime: `${prefix}-lifetime` });
+
+/** A rule true on NODE until now + lifetime: how pcs and crm_resource give a location a lifetime. */
+function lifetimeRule(ids: LifetimeIds, node: string, score: string, lifetime: string, now = new Date()): XmlElement {
   const end = formatCibDate(new Date(now.getTime() + parseDuration(lifetime)));
-  return el('rule', { id: `${prefix}-rule`, score, 'boolean-op': 'and' }, [
-    el('expression', { id: `${prefix}-expr`, attribute: '#uname', operation: 'eq', value: node, type: 'string' }),
-    el('date_expression', { id: `${prefix}-lifetime`, operation: 'lt', end }),
+  return el('rule', { id: ids.rule, score, 'boolean-op': 'and' }, [
+    el('expression', { id: ids.expr, attribute: '#uname', operation: 'eq', value: node, type: 'string' }),
+    el('date_expression', { id: ids.lifetime, operation: 'lt', end }),
   ]);
 }
 
@@ -199,41 +208,35 @@ function lifetimeRule(prefix: string, node: string, score: string, lifetime: str
  * `pcs resource move-with-constraint RSC NODE [lifetime=...]` / `crm_resource --move`:
  * a cli-prefer-RSC location (replacing an earlier one). `clear` removes exactly it.
  */
-export function resourceMove(cib: Cib, rsc: string, node: string, options: { lifetime?: string; role?: string; now?: Date } = {}): string {
-  cib.requireResource(rsc);
+export function resourceMove(cib: Cib, rsc: string, node: string, options: CliLocationOptions = {}): string {
   const id = `cli-prefer-${rsc}`;
-  const existing = cib.findById(id);
-  if (existing) removeChild(cib.parentOf(existing)!, existing);
-  let element: XmlElement;
-  if (options.lifetime) {
-    const end = formatCibDate(new Date((options.now ?? new Date()).getTime() + parseDuration(options.lifetime)));
-    element = el('rsc_location', { id, rsc, role: options.role ?? 'Started' }, [
-      el('rule', { id: `cli-prefer-rule-${rsc}`, score: 'INFINITY', 'boolean-op': 'and' }, [
-        el('expression', { id: `cli-prefer-expr-${rsc}`, attribute: '#uname', operation: 'eq', value: node, type: 'string' }),
-        el('date_expression', { id: `cli-prefer-lifetime-end-${rsc}`, operation: 'lt', end }),
-      ]),
-    ]);
-  } else element = el('rsc_location', { id, rsc, role: options.role ?? 'Started', node, score: 'INFINITY' });
-  cib.section('constraints').children.push(element);
-  return id;
+  return placeCliLocation(cib, rsc, node, 'INFINITY', id, { rule: `cli-prefer-rule-${rsc}`, expr: `cli-prefer-expr-${rsc}`, lifetime: `cli-prefer-lifetime-end-${rsc}` }, options);
 }
 
 /** `pcs resource ban RSC NODE [lifetime=...]` / `crm_resource --ban`: cli-ban-RSC-on-NODE. */
-export function resourceBan(cib: Cib, rsc: string, node: string, options: { lifetime?: string; role?: string; now?: Date } = {}): string {
-  cib.requireResource(rsc);
+export function resourceBan(cib: Cib, rsc: string, node: string, options: CliLocationOptions = {}): string {
   const id = `cli-ban-${rsc}-on-${node}`;
+  return placeCliLocation(cib, rsc, node, '-INFINITY', id, idsAfter(id), options);
+}
+
+interface CliLocationOptions {
+  lifetime?: string;
+  role?: string;
+  now?: Date;
+}
+
+/**
+ * The location constraint crm_resource --move/--ban writes (replacing an earlier one of the same
+ * id): a plain node score, or with a lifetime a rule on #uname that ends at now + lifetime.
+ */
+function placeCliLocation(cib: Cib, rsc: string, node: string, score: string, id: string, ids: LifetimeIds, options: CliLocationOptions): string {
+  cib.requireResource(rsc);
   const existing = cib.findById(id);
   if (existing) removeChild(cib.parentOf(existing)!, existing);
-  let element: XmlElement;
-  if (options.lifetime) {
-    const end = formatCibDate(new Date((options.now ?? new Date()).getTime() + parseDuration(options.lifetime)));
-    element = el('rsc_location', { id, rsc, role: options.role ?? 'Started' }, [
-      el('rule', { id: `${id}-rule`, score: '-INFINITY', 'boolean-op': 'and' }, [
-        el('expression', { id: `${id}-expr`, attribute: '#uname', operation: 'eq', value: node, type: 'string' }),
-        el('date_expression', { id: `${id}-lifetime`, operation: 'lt', end }),
-      ]),
-    ]);
-  } else element = el('rsc_location', { id, rsc, role: options.role ?? 'Started', node, score: '-INFINITY' });
+  const role = options.role ?? 'Started';
+  const element = options.lifetime
+    ? el('rsc_location', { id, rsc, role }, [lifetimeRule(ids, node, score, options.lifetime, options.now)])
+    : el('rsc_location', { id, rsc, role, node, score });
   cib.section('constraints').children.push(element);
   return id;
 }
