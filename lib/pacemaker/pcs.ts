@@ -167,19 +167,33 @@ export async function runPcs(cib: Cib, argv: string[], options: PcsOptions = {})
     case 'node unmaintenance':
       for (const n of rest) R.nodeMaintenance(cib, n, verb === 'maintenance');
       return {};
-    case 'stonith level': {
-      if (rest[0] !== 'add') usage('only "stonith level add" is supported');
-      const index = Number(rest[1]);
-      const target = rest[2] ?? usage('stonith level add needs a target');
-      return { created: F.fencingLevelAdd(cib, index, target, rest.slice(3).flatMap((d) => d.split(','))) };
+    case 'stonith level':
+      return stonithLevel(cib, rest);
+    case 'alert update': {
+      const parsed = alertArgs(rest.slice(1));
+      F.alertUpdate(cib, rest[0] ?? usage('alert update needs an alert id'), { path: parsed.top.path, description: parsed.top.description, options: parsed.options, meta: parsed.meta });
+      return {};
     }
+    case 'alert remove':
+    case 'alert delete':
+      for (const id of rest) F.alertRemove(cib, id);
+      return { removed: rest };
     case 'alert create': {
       const parsed = alertArgs(rest);
       const path = parsed.top.path ?? usage('alert create needs path=...');
       return { created: F.alertCreate(cib, path, { id: parsed.top.id, description: parsed.top.description, options: parsed.options, meta: parsed.meta }) };
     }
     case 'alert recipient': {
-      if (rest[0] !== 'add') usage('only "alert recipient add" is supported');
+      if (rest[0] === 'remove' || rest[0] === 'delete') {
+        for (const id of rest.slice(1)) F.alertRecipientRemove(cib, id);
+        return { removed: rest.slice(1) };
+      }
+      if (rest[0] === 'update') {
+        const parsed = alertArgs(rest.slice(2));
+        F.alertRecipientUpdate(cib, rest[1] ?? usage('alert recipient update needs a recipient id'), { value: parsed.top.value, description: parsed.top.description, options: parsed.options, meta: parsed.meta });
+        return {};
+      }
+      if (rest[0] !== 'add') usage('alert recipient add|update|remove');
       const alertId = rest[1] ?? usage('alert recipient add needs an alert id');
       const parsed = alertArgs(rest.slice(2));
       const value = parsed.top.value ?? usage('alert recipient add needs value=...');
@@ -198,6 +212,27 @@ export async function runPcs(cib: Cib, argv: string[], options: PcsOptions = {})
     default:
       usage(`unsupported pcs command '${argv.slice(0, 2).join(' ')}'`);
   }
+}
+
+/** `stonith level add|delete|remove|clear` with pcs's `target T` / `stonith D...` keywords. */
+function stonithLevel(cib: Cib, rest: string[]): PcsResult {
+  const [verb, ...args] = rest;
+  if (verb === 'add') {
+    const target = args[1] ?? usage('stonith level add needs a target');
+    return { created: F.fencingLevelAdd(cib, Number(args[0]), target, args.slice(2).flatMap((d) => d.split(','))) };
+  }
+  const keywords = (list: string[]): { target?: string; devices?: string[] } => {
+    const out: { target?: string; devices?: string[] } = {};
+    for (let i = 0; i < list.length; i++) {
+      if (list[i] === 'target') out.target = list[++i] ?? usage('target needs a value');
+      else if (list[i] === 'stonith') (out.devices = list.slice(i + 1)), (i = list.length);
+      else usage(`unexpected '${list[i]}': expected target T or stonith DEVICE...`);
+    }
+    return out;
+  };
+  if (verb === 'delete' || verb === 'remove') return { removed: F.fencingLevelRemove(cib, args[0] ?? usage(`stonith level ${verb} needs a level`), keywords(args.slice(1))) };
+  if (verb === 'clear') return { removed: F.fencingLevelClear(cib, keywords(args)) };
+  usage('stonith level add|delete|remove|clear');
 }
 
 function alertArgs(args: string[]): { top: Record<string, string>; options: Record<string, string>; meta: Record<string, string> } {

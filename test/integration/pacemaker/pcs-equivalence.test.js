@@ -72,6 +72,31 @@ const sequences = {
     ['resource', 'move-with-constraint', 'b', 'n3'],
     ['resource', 'clear', 'a'],
   ],
+  'fencing levels (node, %node, regexp%, attrib% targets; delete, clear) and alert update/remove': [
+    ['stonith', 'create', 'f1', 'fence_dummy', 'pcmk_host_list=n1 n2'],
+    ['stonith', 'create', 'f2', 'fence_dummy'],
+    ['stonith', 'level', 'add', '1', 'n1', 'f1'],
+    ['stonith', 'level', 'add', '1', 'n1', 'f2'],
+    ['stonith', 'level', 'add', '2', 'n1', 'f2'],
+    ['stonith', 'level', 'add', '1', 'n2', 'f1', 'f2'],
+    ['stonith', 'level', 'add', '3', 'regexp%n.*', 'f2'],
+    ['stonith', 'level', 'add', '4', 'attrib%rack=1', 'f1'],
+    ['stonith', 'level', 'add', '5', '%n3', 'f1'],
+    ['stonith', 'level', 'add', '6', 'node%n2', 'f2'],
+    ['stonith', 'level', 'delete', '1', 'target', 'n1', 'stonith', 'f2'],
+    ['stonith', 'level', 'remove', '3', 'stonith', 'f2'],
+    ['stonith', 'level', 'clear', 'stonith', 'f1'],
+    ['stonith', 'level', 'delete', '6'],
+    ['stonith', 'level', 'clear', 'target', 'n1'],
+    ['alert', 'create', 'path=/bin/true', 'id=a1', 'description=d1', 'options', 'timeout=5', 'meta', 'x=1'],
+    ['alert', 'recipient', 'add', 'a1', 'value=r1', 'id=rc1', 'options', 'o=1'],
+    ['alert', 'recipient', 'add', 'a1', 'value=r2'],
+    ['alert', 'update', 'a1', 'path=/bin/false', 'description=', 'options', 'timeout=6', 'y=2', 'meta', 'x='],
+    ['alert', 'recipient', 'update', 'rc1', 'value=r9', 'description=hello', 'options', 'o='],
+    ['alert', 'recipient', 'remove', 'a1-recipient'],
+    ['alert', 'create', 'path=/bin/echo', 'id=a2'],
+    ['alert', 'remove', 'a2'],
+  ],
 };
 
 // One resolver for the file: each agent's meta-data is read once.
@@ -101,6 +126,39 @@ for (const [title, sequence] of Object.entries(sequences)) {
     }
   });
 }
+
+need('fencing-level and alert removals refuse what pcs refuses, with the same reason', async (t) => {
+  const dir = tempDir();
+  try {
+    const file = emptyCibFile(dir, ['n1', 'n2']);
+    const setup = [
+      ['stonith', 'create', 'f1', 'fence_dummy'],
+      ['stonith', 'level', 'add', '1', 'n1', 'f1'],
+      ['alert', 'create', 'path=/bin/true', 'id=a1'],
+    ];
+    for (const argv of setup) pcs(file, argv);
+    const cib = P.Cib.parse(fs.readFileSync(file, 'utf8'));
+    const refusals = [
+      [['stonith', 'level', 'add', '1', 'n1', 'f1'], 'PCMK_ID_EXISTS', /already exists/],
+      [['stonith', 'level', 'add', '2', 'attrib%norack', 'f1'], 'PCMK_BAD_LEVEL', /missing value of 'norack'/],
+      [['stonith', 'level', 'delete', '2'], 'PCMK_NOT_FOUND', /at level '2' does not exist/],
+      [['stonith', 'level', 'delete', '1', 'stonith', 'f1,f2'], 'PCMK_BAD_LEVEL', /',' is not a valid character/],
+      [['stonith', 'level', 'clear', 'target', 'nobody'], 'PCMK_NOT_FOUND', /for 'nobody' does not exist/],
+      [['alert', 'remove', 'nope'], 'PCMK_NOT_FOUND', /alert 'nope' does not exist/],
+      [['alert', 'recipient', 'remove', 'nope'], 'PCMK_NOT_FOUND', /recipient 'nope' does not exist/],
+    ];
+    for (const [argv, code, reason] of refusals) {
+      const theirs = require('child_process').spawnSync('pcs', ['-f', file, ...argv], { encoding: 'utf8' });
+      t.not(theirs.status, 0, argv.join(' '));
+      t.regex(theirs.stderr, new RegExp(reason.source, 'i'), argv.join(' '));
+      const error = await t.throwsAsync(async () => P.runPcs(cib, argv, { metadata }), undefined, argv.join(' '));
+      t.is(error.code, code, argv.join(' '));
+      t.regex(error.message, new RegExp(reason.source, 'i'), argv.join(' '));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 need('a CIB whose crm_feature_set is newer than the tools: pcs -f fails "Protocol not supported", hakit refuses with PCMK_FEATURE_SET', async (t) => {
   const { spawnSync } = require('child_process');
