@@ -173,7 +173,11 @@ test('fencing levels and alerts with pcs ids; bad references are typed errors', 
   t.is(P.fencingLevelAdd(cib, 1, 'n1', ['f1', 'f2']), 'fl-n1-1');
   await P.runPcs(cib, ['stonith', 'level', 'add', '2', 'n1', 'f2']);
   t.deepEqual(cib.model().fencingTopology.map((l) => [l.id, l.index, l.devices]), [['fl-n1-1', 1, ['f1', 'f2']], ['fl-n1-2', 2, ['f2']]]);
-  t.is(t.throws(() => P.fencingLevelAdd(cib, 1, 'n1', ['f1'])).code, 'PCMK_ID_EXISTS');
+  // pcs judges a duplicate by index, target and devices together.
+  t.is(t.throws(() => P.fencingLevelAdd(cib, 1, 'n1', ['f1', 'f2'])).code, 'PCMK_ID_EXISTS');
+  t.is(P.fencingLevelAdd(cib, 1, 'n1', ['f1']), 'fl-n1-1-1');
+  t.deepEqual(P.fencingLevelRemove(cib, 1, { target: 'n1', devices: ['f1'] }), ['fl-n1-1-1']);
+  t.is(t.throws(() => P.fencingLevelRemove(cib, 1, { devices: ['f1'] })).code, 'PCMK_NOT_FOUND');
   t.is(t.throws(() => P.fencingLevelAdd(cib, 3, 'n1', ['nope'])).code, 'PCMK_NOT_FOUND');
   t.is(t.throws(() => P.fencingLevelAdd(cib, 0, 'n1', ['f1'])).code, 'PCMK_BAD_LEVEL');
   await P.runPcs(cib, ['alert', 'create', 'path=/bin/a.sh', 'id=a1', 'description=hi', 'options', 'timeout=10s', 'meta', 'timestamp-format=%H']);
