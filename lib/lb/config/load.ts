@@ -13,8 +13,16 @@ export function parseConfigText(text: string, file = '(text)'): LbConfig {
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     throw new HakitError('LB_BAD_CONFIG', `${where}: ${error.message.split('\n')[0]}`, { file, line: pos?.line, col: pos?.col });
   }
+  let data: unknown;
   try {
-    return validateConfig(doc.toJS());
+    // toJS resolves aliases: an alias before its anchor, or an alias bomb past the library's
+    // maxAliasCount, throws a ReferenceError that must reach the user as a config error.
+    data = doc.toJS();
+  } catch (error) {
+    throw new HakitError('LB_BAD_CONFIG', `${file}: ${(error as Error).message.split('\n')[0]}`, { file });
+  }
+  try {
+    return validateConfig(data);
   } catch (error) {
     if (error instanceof HakitError) throw new HakitError(error.code, `${file}: ${error.message}`, { file, ...error.details });
     throw error;

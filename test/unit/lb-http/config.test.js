@@ -136,3 +136,13 @@ test('the embedded default validates', (t) => {
   t.is(c.global.stats.bind.port, 8404);
   t.true(c.backends[0].servers[0].check);
 });
+
+test('YAML aliases: one before its anchor and an alias bomb are LB_BAD_CONFIG, not a crash', (t) => {
+  const { parseConfigText } = require('../../../dist/lb/config/load');
+  t.is(t.throws(() => parseConfigText('global: *nowhere\n', 'a.yaml')).code, 'LB_BAD_CONFIG');
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  const error = t.throws(() => parseConfigText(bomb.join('\n') + '\n', 'bomb.yaml'));
+  t.is(error.code, 'LB_BAD_CONFIG');
+  t.regex(error.message, /^bomb\.yaml: /);
+});
