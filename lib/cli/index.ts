@@ -21,6 +21,7 @@ const commands: Record<string, Loader> = {
   ceph: async () => (require('./ceph') as typeof import('./ceph')).default,
   lb: async () => (require('./lb') as typeof import('./lb')).default,
   ipvsadm: async () => (require('./ipvsadm') as typeof import('./ipvsadm')).default,
+  lvs: async () => (require('./lvs') as typeof import('./lvs')).default,
 };
 
 export function commandNames(): string[] {

@@ -6,6 +6,8 @@ export { Ipvs } from './client';
 export type { Operation, ServiceWithDestinations } from './client';
 export { plan } from './apply';
 export { VirtualServer, runCheck } from './virtual-server';
+export { parseLvsConfig, loadLvsConfig, lvsFromStatements } from './keepalived';
+export type { LvsConfig, LvsVirtualServer, LvsDiagnostic } from './keepalived';
 export type { VirtualServerOptions, RealServer, HealthCheck } from './virtual-server';
 export type { ApplyOptions, ApplyResult } from './apply';
 export * from './types';

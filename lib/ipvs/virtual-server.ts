@@ -16,6 +16,8 @@ import type { ApplyOptions, ApplyResult } from './apply';
 import type { DesiredService, DestinationSpec, ServiceSpec } from './types';
 
 export type HealthCheck =
+  /** Never checked, always up (a keepalived real_server without a checker). */
+  | { type: 'none' }
   | { type: 'tcp'; port?: number; timeoutMs?: number }
   | { type: 'http' | 'https'; port?: number; path?: string; host?: string; expectStatus?: number[]; digest?: string; timeoutMs?: number }
   | { type: 'custom'; run: (server: RealServer) => Promise<boolean> };
@@ -141,6 +143,7 @@ export class VirtualServer extends EventEmitter {
 export function runCheck(server: RealServer): Promise<boolean> {
   const c = server.check ?? { type: 'tcp' as const };
   if (c.type === 'custom') return c.run(server);
+  if (c.type === 'none') return Promise.resolve(true);
   const timeout = c.timeoutMs ?? 3000;
   const port = c.port ?? server.port;
   if (c.type === 'tcp') {

@@ -30,3 +30,8 @@ property('gluster --xml volume status', fixture('gluster', 'volume-status.xml'),
 property('load-balancer YAML (the embedded default)', hakit.lb.http.defaultConfigText({ port: 8080, statsPort: 8404, servers: [{ name: 's1', port: 9001 }, { name: 's2', port: 9002 }], adminPassword: 'pw' }), (text) => hakit.lb.http.parseConfigText(text, 'mutant.yaml'), {
   alphabet: [':', '-', ' ', '\n', '"', "'", '#', '{', '}', '[', ']', '&', '*', '!', '|', '>', '0', 'x', '%'],
 });
+property(
+  "keepalived.conf's virtual_server part (ipvs)",
+  'virtual_server 10.0.0.1 80 {\n    delay_loop 6\n    lb_algo wrr\n    lb_kind DR\n    persistence_timeout 300\n    sorry_server 10.0.0.250 80\n    real_server 10.0.0.21 80 {\n        weight 3\n        inhibit_on_failure\n        HTTP_GET {\n            url {\n                path /health\n                status_code 200\n            }\n            connect_timeout 2\n            retry 3\n        }\n    }\n    real_server 10.0.0.22 80 {\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n}\nvirtual_server fwmark 9 {\n    lb_algo sh\n    real_server 2001:db8::9 0 {\n        weight 2\n    }\n}\n',
+  (text) => hakit.ipvs.parseLvsConfig(text, 'mutant.conf'),
+);

@@ -94,6 +94,12 @@ async function compareListings(group, which) {
 }
 
 async function main() {
+  // GUEST_ONLY=keepalived runs just that group (for working on it; the test runs them all).
+  if (process.env.GUEST_ONLY === 'keepalived') {
+    await keepalivedLvs();
+    fs.writeFileSync(out, JSON.stringify(results, null, 1));
+    return;
+  }
   real(['-C']);
   const client = await ipvs.Ipvs.open();
   const info = await client.info();
@@ -204,6 +210,7 @@ async function main() {
   // 8. Traffic through a NAT service to backends in network namespaces.
   await traffic(client);
   client.close();
+  await keepalivedLvs();
   // missing module is tested on the host (no IPVS there)
   fs.writeFileSync(out, JSON.stringify(results, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
 }
@@ -293,6 +300,104 @@ async function traffic(client) {
     for (const s of servers) s.kill();
     spawnSync('sh', ['-c', 'for n in ipvs-b1 ipvs-b2 ipvs-c; do ip netns del $n; done; ip link del ipvs-vip; ipvsadm -C'], { stdio: 'ignore' });
   }
+}
+
+// 9. The LVS part of a keepalived.conf: keepalived 2.2.7 programs it, then `hakit lvs` does, on
+// the same kernel; after the checks settle, ipvsadm -Sn must print the same table, and both
+// remove their services on SIGTERM. Defaults (scheduler, forwarding) come from keepalived itself.
+const kaConf = `global_defs {
+    router_id hakit-guest
+}
+virtual_server 10.210.0.1 80 {
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    persistence_timeout 50
+    protocol TCP
+    real_server 127.0.0.1 7001 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+    real_server 127.0.0.1 7002 {
+        weight 2
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+    real_server 10.211.0.3 80 {
+        weight 1
+    }
+}
+virtual_server 10.210.0.2 53 {
+    delay_loop 1
+    protocol UDP
+    sorry_server 10.211.9.9 53
+    real_server 127.0.0.1 7003 {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+virtual_server fwmark 7 {
+    lb_algo sh
+    sh-port
+    lb_kind DR
+    real_server 10.211.0.7 0 {
+        weight 4
+    }
+}
+`;
+
+async function settle(want, ms) {
+  const until = Date.now() + ms;
+  let table = real(['-Sn']).stdout;
+  while (!want(table) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    table = real(['-Sn']).stdout;
+  }
+  return table;
+}
+
+async function keepalivedLvs() {
+  const net = require('net');
+  const conf = '/tmp/hakit-ka.conf';
+  fs.writeFileSync(conf, kaConf);
+  const listener = net.createServer((c) => c.destroy()).listen(7001, '127.0.0.1');
+  await new Promise((r) => listener.once('listening', r));
+  // Settled: the dead 7002 kept at weight 0, the dead 7003 replaced by the sorry server.
+  const settled = (t) => / -r 127\.0\.0\.1:7002 -m -w 0\b/.test(t) && /-r 10\.211\.9\.9:53/.test(t) && !/127\.0\.0\.1:7003/.test(t) && /127\.0\.0\.1:7001/.test(t);
+  real(['-C']);
+  const ka = spawn('keepalived', ['--dont-fork', '--log-console', '--check', '-f', conf, '-p', '/tmp/ka.pid', '-c', '/tmp/ka-checkers.pid'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let kaLog = '';
+  ka.stdout.on('data', (d) => (kaLog += d));
+  ka.stderr.on('data', (d) => (kaLog += d));
+  const theirs = await settle(settled, 40000);
+  record('keepalived', 'keepalived 2.2.7 programmed and checked the virtual servers', settled(theirs), { table: theirs, log: kaLog.slice(-1500) });
+  ka.kill('SIGTERM');
+  await new Promise((r) => ka.once('exit', r));
+  const afterKa = real(['-Sn']).stdout;
+  record('keepalived', 'keepalived removes its services on SIGTERM', afterKa === '', afterKa);
+
+  real(['-C']);
+  const ours = spawn(process.execPath, [path.join(root, 'bin', 'hakit.js'), 'lvs', '--config', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ourLog = '';
+  ours.stdout.on('data', (d) => (ourLog += d));
+  ours.stderr.on('data', (d) => (ourLog += d));
+  const mine = await settle(settled, 60000);
+  record('keepalived', 'hakit lvs on the same keepalived.conf: ipvsadm -Sn equals keepalived\'s table', mine === theirs, { diff: diff(mine, theirs), hakit: mine, keepalived: theirs, log: ourLog.slice(-1500) });
+  ours.kill('SIGTERM');
+  await new Promise((r) => ours.once('exit', r));
+  const afterOurs = real(['-Sn']).stdout;
+  record('keepalived', 'hakit lvs removes its services on SIGTERM', afterOurs === '', afterOurs);
+  listener.close();
 }
 
 main().catch((error) => {

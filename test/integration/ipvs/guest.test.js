@@ -10,7 +10,7 @@ const { needs, requires, root } = require('../../helpers/env');
 
 const lab = path.join(root, 'test', 'labs', 'ipvs-guest', 'run');
 const prerequisites = [requires.root, requires.command('apt-get'), { what: 'a built dist/ (npx tsc -p .)', ok: () => fs.existsSync(path.join(root, 'dist', 'index.js')) }];
-const groups = ['client', 'hakit-writes', 'ipvsadm-writes', 'save-restore', 'errors', 'config', 'daemon', 'apply', 'traffic', 'virtual-server'];
+const groups = ['client', 'hakit-writes', 'ipvsadm-writes', 'save-restore', 'errors', 'config', 'daemon', 'apply', 'traffic', 'virtual-server', 'keepalived'];
 
 let results;
 function runGuest() {
