@@ -1,3 +1,5 @@
+import { nativeModule } from '../native';
+
 /** Time for the state machine, injectable so unit tests drive timers with a fake clock. */
 export interface Clock {
   /** Milliseconds, monotonic. */
@@ -6,11 +8,98 @@ export interface Clock {
   clearTimer(handle: unknown): void;
 }
 
-export const realClock: Clock = {
+/** Node's timers: whole milliseconds from a cached loop time, run after other loop work. */
+export const timeoutClock: Clock = {
   now: () => performance.now(),
   setTimer: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+interface NativeTimer {
+  now(): number;
+  MonotonicTimer: new (onExpire: () => void) => { armAt(deadlineMs: number): void; disarm(): void; close(): void };
+}
+
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * Timers on CLOCK_MONOTONIC with sub-millisecond precision: one native timerfd armed at the
+ * earliest deadline (native/vrrp/timer_napi.cc). keepalived runs its VRRP timers off an epoll
+ * timeout in microseconds; Node's setTimeout fired the master-down timer 0.6-1.5 ms late.
+ * It keeps the process alive only while a timer is pending.
+ */
+export class MonotonicClock implements Clock {
+  private native: NativeTimer | undefined;
+  private timer: InstanceType<NativeTimer['MonotonicTimer']> | undefined;
+  private pending = new Map<number, Pending>();
+  private seq = 0;
+  private armedAt = Infinity;
+
+  private get api(): NativeTimer {
+    return (this.native ??= nativeModule<NativeTimer>('vrrp_timer'));
+  }
+
+  now(): number {
+    return this.api.now();
+  }
+
+  setTimer(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    const at = this.now() + Math.max(0, ms);
+    this.pending.set(id, { at, seq: id, fn });
+    if (at < this.armedAt) this.arm(at);
+    return id;
+  }
+
+  clearTimer(handle: unknown): void {
+    const entry = this.pending.get(handle as number);
+    if (!entry) return;
+    this.pending.delete(handle as number);
+    // A later expiry with nothing due just re-arms; only an empty clock disarms at once.
+    if (this.pending.size === 0) {
+      this.timer?.disarm();
+      this.armedAt = Infinity;
+    }
+  }
+
+  private arm(at: number): void {
+    this.timer ??= new this.api.MonotonicTimer(() => this.expire());
+    this.armedAt = at;
+    this.timer.armAt(at);
+  }
+
+  private expire(): void {
+    this.armedAt = Infinity;
+    try {
+      for (;;) {
+        const now = this.now();
+        let next: Pending | undefined;
+        for (const p of this.pending.values()) {
+          if (p.at > now) continue;
+          if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
+        }
+        if (!next) break;
+        this.pending.delete(next.seq);
+        next.fn();
+      }
+    } finally {
+      this.rearm();
+    }
+  }
+
+  private rearm(): void {
+    let earliest = Infinity;
+    for (const p of this.pending.values()) earliest = Math.min(earliest, p.at);
+    if (earliest !== Infinity && earliest < this.armedAt) this.arm(earliest);
+  }
+}
+
+/** The clock VRRP instances use unless given one. */
+export const realClock: Clock = new MonotonicClock();
 
 /** A manual clock: advance(ms) runs every timer that falls due, in order. */
 export class FakeClock implements Clock {

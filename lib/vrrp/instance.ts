@@ -77,6 +77,8 @@ export class VrrpInstance extends EventEmitter {
   private timers: Record<'masterDown' | 'advert' | 'garpDelay' | 'garpRefresh', unknown> = { masterDown: undefined, advert: undefined, garpDelay: undefined, garpRefresh: undefined };
   private vipOps: Promise<void> = Promise.resolve();
   private vipsUp = false;
+  /** Address changes queued or running: a synchronous add must wait behind them. */
+  private vipBusy = 0;
   private vipSet = new Set<string>();
   private peerSet = new Set<string>();
 
@@ -301,14 +303,18 @@ export class VrrpInstance extends EventEmitter {
     this.masterAddress = this.link.primary;
     this.lowerSeenAt = undefined;
     this.counters.become_master++;
+    // The packets first, as keepalived: advert, addresses, gratuitous ARP/NA; the state event
+    // (logs, notify scripts, sync groups) after them.
     this.sendAdvert(this.effectivePriority);
     this.arm('advert', this.options.advertInt, () => this.advertTick());
-    this.setState('MASTER', reason);
-    this.queueVips(this.allVips(), 'add');
     const addresses = this.options.vips.map((v) => v.address);
-    this.vipOps = this.vipOps.then(() => {
-      if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
-    });
+    if (this.addVipsNow(this.allVips())) this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+    else {
+      this.vipOps = this.vipOps.then(() => {
+        if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+      });
+    }
+    this.setState('MASTER', reason);
     if (this.garp.masterDelay > 0) {
       this.arm('garpDelay', this.garp.masterDelay, () => this.link.announce(this.options.vips.map((v) => v.address), this.garp.masterRepeat, this.garp.interval));
     }
@@ -391,18 +397,50 @@ export class VrrpInstance extends EventEmitter {
     return [...this.options.vips, ...(this.options.excludedVips ?? [])];
   }
 
+  /** Adds at once when no address change is queued and the link can do it synchronously; else queues. True when done. */
+  private addVipsNow(vips: Vip[]): boolean {
+    if (vips.length === 0) return true;
+    if (this.vipBusy === 0) {
+      let result: Promise<void> | void;
+      try {
+        result = this.link.addVips(vips);
+      } catch (error) {
+        this.vipError('add', error);
+        return false;
+      }
+      if (result === undefined) {
+        this.vipsUp = true;
+        return true;
+      }
+      this.track(result.then(() => { this.vipsUp = true; }, (error) => this.vipError('add', error)));
+      return false;
+    }
+    this.queueVips(vips, 'add');
+    return false;
+  }
+
+  private track(op: Promise<void>): void {
+    this.vipBusy++;
+    this.vipOps = this.vipOps.then(() => op).finally(() => { this.vipBusy--; });
+  }
+
+  private vipError(op: 'add' | 'del', error: unknown): void {
+    this.log.error(`(${this.options.name}) could not ${op === 'add' ? 'add' : 'remove'} virtual addresses`, { error });
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   private queueVips(vips: Vip[], op: 'add' | 'del'): void {
     if (vips.length === 0) return;
+    this.vipBusy++;
     this.vipOps = this.vipOps.then(async () => {
       try {
         if (op === 'add') await this.link.addVips(vips);
         else await this.link.delVips(vips);
         this.vipsUp = op === 'add';
       } catch (error) {
-        this.log.error(`(${this.options.name}) could not ${op === 'add' ? 'add' : 'remove'} virtual addresses`, { error });
-        if (this.listenerCount('error') > 0) this.emit('error', error);
+        this.vipError(op, error);
       }
-    });
+    }).finally(() => { this.vipBusy--; });
   }
 
   /** Resolves when queued address changes are done (tests, shutdown). */

@@ -170,8 +170,9 @@ export class RawLink implements Link {
     });
   }
 
-  async addVips(vips: Vip[]): Promise<void> {
-    if (this.options.useVmac && !this.vmac) await this.ensureVmac();
+  /** Synchronous (one rtnetlink request per address) unless the VMAC macvlan must be made first. */
+  addVips(vips: Vip[]): Promise<void> | void {
+    if (this.options.useVmac && !this.vmac) return this.ensureVmac().then(() => changeAddressesSync('add', this.specs(vips)));
     changeAddressesSync('add', this.specs(vips));
   }
 

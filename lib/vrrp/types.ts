@@ -85,7 +85,8 @@ export interface Link {
   send(dst: string, payload: Buffer): void;
   /** Gratuitous ARP / unsolicited NA for each address, `repeat` times, `interval` ms apart. */
   announce(addresses: string[], repeat: number, interval: number): void;
-  addVips(vips: Vip[]): Promise<void>;
+  /** May finish synchronously (returns undefined): a takeover then announces without a tick. */
+  addVips(vips: Vip[]): Promise<void> | void;
   delVips(vips: Vip[]): Promise<void>;
   close(): void;
 }

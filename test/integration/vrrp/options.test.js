@@ -4,18 +4,14 @@
 const test = require('ava');
 const fs = require('fs');
 const path = require('path');
-const { needs, missing } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkvo');
 let lab;
 
-test.before(() => { if (!missing(requirements)) lab = new Lab(3, 'hkvo').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 /** Time of the first JSON log line of `child` whose msg matches `re`, in ms since the epoch. */
 function logTime(child, re) {
