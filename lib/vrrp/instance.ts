@@ -79,6 +79,7 @@ export class VrrpInstance extends EventEmitter {
   private vipsUp = false;
   /** Address changes queued or running: a synchronous add must wait behind them. */
   private vipBusy = 0;
+  private advertCache = new Map<number, Array<[string, Buffer]>>();
   private vipSet = new Set<string>();
   private peerSet = new Set<string>();
 
@@ -98,6 +99,7 @@ export class VrrpInstance extends EventEmitter {
     if (familyOf(options.vips[0]!.address) !== this.link.family) throw new ArgumentError('vips and the link differ in family', { argument: 'vips' });
     const old = this.options;
     this.options = options;
+    this.advertCache.clear();
     this.version = v.version;
     this.preempt = v.preempt;
     this.preemptDelay = v.preemptDelay;
@@ -272,6 +274,7 @@ export class VrrpInstance extends EventEmitter {
       if (this.version === 3) this.masterAdvertInt = interval;
       this.masterAddress = src;
       this.arm('masterDown', this.masterDownInterval() - age, () => this.toMaster('master down timer'));
+      this.adverts(mine);
       return;
     }
     if (this.state !== 'MASTER') return;
@@ -370,18 +373,30 @@ export class VrrpInstance extends EventEmitter {
 
   // ---- I/O ----------------------------------------------------------------------------------
 
-  private sendAdvert(priority: number): void {
+  /**
+   * The adverts for `priority`, one per destination, built once per configuration: a takeover
+   * then sends bytes ready since the last advert it received, not ones encoded by cold code.
+   */
+  private adverts(priority: number): Array<[string, Buffer]> {
+    const cached = this.advertCache.get(priority);
+    if (cached) return cached;
     const o = this.options;
     const peers = o.unicastPeers?.length ? o.unicastPeers : [this.link.family === 6 ? MULTICAST6 : MULTICAST4];
-    for (const dst of peers) {
-      const payload = encodeAdvert({
-        version: this.version, vrid: o.vrid, priority,
-        interval: this.version === 2 ? o.advertInt / 1000 : o.advertInt / 10,
-        addresses: o.vips.map((v) => v.address),
-        ...(this.version === 2 && o.authPass !== undefined ? { authType: 1, password: o.authPass } : {}),
-        src: this.link.primary, dst,
-        checksum: o.checksumAsV2 ? 'plain' : 'pseudo',
-      });
+    const built = peers.map((dst): [string, Buffer] => [dst, encodeAdvert({
+      version: this.version, vrid: o.vrid, priority,
+      interval: this.version === 2 ? o.advertInt / 1000 : o.advertInt / 10,
+      addresses: o.vips.map((v) => v.address),
+      ...(this.version === 2 && o.authPass !== undefined ? { authType: 1, password: o.authPass } : {}),
+      src: this.link.primary, dst,
+      checksum: o.checksumAsV2 ? 'plain' : 'pseudo',
+    })]);
+    this.advertCache.set(priority, built);
+    return built;
+  }
+
+  private sendAdvert(priority: number): void {
+    const o = this.options;
+    for (const [dst, payload] of this.adverts(priority)) {
       try {
         this.link.send(dst, payload);
         this.counters.advert_sent++;

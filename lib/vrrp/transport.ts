@@ -49,6 +49,9 @@ export class RawLink implements Link {
   private vmac: { name: string; mac: Buffer; ifindex: number } | undefined;
   private closed = false;
   private timers = new Set<NodeJS.Timeout>();
+  private dstBytes = new Map<string, Buffer>();
+  /** The last set of announcement frames, by MAC and addresses (a takeover reuses them). */
+  private frames: { key: string; frames: Buffer[] } | undefined;
 
   constructor({ instance, onPacket, log }: RawLinkOptions) {
     this.options = instance;
@@ -91,7 +94,9 @@ export class RawLink implements Link {
 
   send(dst: string, payload: Buffer): void {
     if (!this.socket) throw new HakitError('VRRP_NOT_READY', 'the VRRP socket is not open yet');
-    const rc = this.socket.send(payload, addressBytes(dst), this.primaryBytes);
+    let dstBytes = this.dstBytes.get(dst);
+    if (!dstBytes) this.dstBytes.set(dst, (dstBytes = addressBytes(dst)));
+    const rc = this.socket.send(payload, dstBytes, this.primaryBytes);
     if (rc < 0) throw new HakitError('VRRP_SEND', `sending an advert to ${dst} failed (errno ${-rc})`, { errno: -rc });
   }
 
@@ -100,7 +105,9 @@ export class RawLink implements Link {
     const ifindex = this.vmac?.ifindex ?? this.ifindex;
     const mac = this.vmac?.mac ?? nativeVrrp().ifMac(this.vmac?.name ?? this.options.interface);
     if (!mac) return;
-    const frames = addresses.map((a) => announceFrame(mac, a));
+    const key = `${mac.toString('hex')} ${addresses.join(' ')}`;
+    if (this.frames?.key !== key) this.frames = { key, frames: addresses.map((a) => announceFrame(mac, a)) };
+    const frames = this.frames.frames;
     const sendRound = () => {
       for (const frame of frames) {
         const rc = sharedPacket!.send(ifindex, frame);
