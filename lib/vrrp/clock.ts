@@ -4,7 +4,11 @@ import { nativeModule } from '../native';
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
+  /**
+   * `prelude`: native work (a Takeover) a clock may run at the deadline before any JS; fn(true)
+   * says it ran. Clocks that cannot (fake, setTimeout) ignore it and call fn().
+   */
+  setTimer(fn: (preludeRan?: boolean) => void, ms: number, prelude?: object): unknown;
   clearTimer(handle: unknown): void;
 }
 
@@ -17,7 +21,13 @@ export const timeoutClock: Clock = {
 
 interface NativeTimer {
   now(): number;
-  MonotonicTimer: new (onExpire: () => void) => { armAt(deadlineMs: number): void; disarm(): void; close(): void };
+  MonotonicTimer: new (onExpire: (preludeRan: boolean) => void) => { armAt(deadlineMs: number, prelude?: object): void; disarm(): void; close(): void };
+}
+
+interface Dedicated {
+  timer: InstanceType<NativeTimer['MonotonicTimer']>;
+  id: number;
+  fn: ((preludeRan?: boolean) => void) | undefined;
 }
 
 interface Pending {
@@ -38,6 +48,8 @@ export class MonotonicClock implements Clock {
   private pending = new Map<number, Pending>();
   private seq = 0;
   private armedAt = Infinity;
+  private dedicated = new Map<number, Dedicated>();
+  private free: Dedicated[] = [];
 
   private get api(): NativeTimer {
     return (this.native ??= nativeModule<NativeTimer>('vrrp_timer'));
@@ -47,8 +59,22 @@ export class MonotonicClock implements Clock {
     return this.api.now();
   }
 
-  setTimer(fn: () => void, ms: number): unknown {
+  setTimer(fn: (preludeRan?: boolean) => void, ms: number, prelude?: object): unknown {
     const id = ++this.seq;
+    if (prelude) {
+      // A timer with a prelude gets a timerfd of its own: the prelude runs at its own deadline.
+      const slot = this.free.pop() ?? this.newDedicated();
+      try {
+        slot.timer.armAt(this.now() + Math.max(0, ms), prelude);
+      } catch (error) {
+        this.free.push(slot);
+        throw error;
+      }
+      slot.id = id;
+      slot.fn = fn;
+      this.dedicated.set(id, slot);
+      return id;
+    }
     const at = this.now() + Math.max(0, ms);
     this.pending.set(id, { at, seq: id, fn });
     if (at < this.armedAt) this.arm(at);
@@ -56,6 +82,12 @@ export class MonotonicClock implements Clock {
   }
 
   clearTimer(handle: unknown): void {
+    const slot = this.dedicated.get(handle as number);
+    if (slot) {
+      slot.timer.disarm();
+      this.release(slot);
+      return;
+    }
     const entry = this.pending.get(handle as number);
     if (!entry) return;
     this.pending.delete(handle as number);
@@ -64,6 +96,23 @@ export class MonotonicClock implements Clock {
       this.timer?.disarm();
       this.armedAt = Infinity;
     }
+  }
+
+  private newDedicated(): Dedicated {
+    const slot: Dedicated = { timer: undefined!, id: 0, fn: undefined };
+    slot.timer = new this.api.MonotonicTimer((ran) => {
+      const fn = slot.fn;
+      this.release(slot);
+      fn?.(ran);
+    });
+    return slot;
+  }
+
+  private release(slot: Dedicated): void {
+    this.dedicated.delete(slot.id);
+    slot.fn = undefined;
+    if (this.free.length < 4) this.free.push(slot);
+    else slot.timer.close();
   }
 
   private arm(at: number): void {
@@ -110,6 +159,7 @@ export class FakeClock implements Clock {
   now(): number {
     return this.time;
   }
+  /** Ignores a prelude: the instance then does the takeover's work itself, in JS. */
   setTimer(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
     this.timers.set(id, { at: this.time + Math.max(0, ms), fn, seq: id });

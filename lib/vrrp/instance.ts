@@ -5,13 +5,14 @@
  * adopt the master's interval, v2 drops a mismatch). Timers come from an injectable Clock.
  */
 import { EventEmitter } from 'node:events';
-import { ArgumentError, check } from '../errors';
+import { ArgumentError, HakitError, check } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addressBytes, canonical, compareAddresses, familyOf } from './addr';
 import { realClock, type Clock } from './clock';
 import { decodeRaw, encodeAdvert, MULTICAST4, MULTICAST6 } from './codec';
 import { newCounters, type VrrpCounters } from './counters';
-import { defaultGarp, type GarpOptions, type InstanceOptions, type Link, type ReceivedPacket, type Vip, type VrrpState } from './types';
+import { errnoName } from './rtnl';
+import { defaultGarp, type GarpOptions, type InstanceOptions, type Link, type ReceivedPacket, type TakeoverPlan, type TakeoverResult, type Vip, type VrrpState } from './types';
 
 export interface StateChange {
   instance: string;
@@ -243,7 +244,9 @@ export class VrrpInstance extends EventEmitter {
     if (this.version === 3 && a.interval === 0) return this.drop('advert_interval_err', 'advertisement interval 0');
     this.counters.advert_rcvd++;
     if (a.priority === 0) this.counters.pri_zero_rcvd++;
-    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, packet.ageMs ?? 0);
+    // The master-down timer counts from the packet's arrival in the kernel, not from when it is armed.
+    const age = () => (packet.ageMs ?? 0) + (packet.deliveredAt !== undefined ? performance.now() - packet.deliveredAt : 0);
+    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, age);
   }
 
   private drop(counter: keyof VrrpCounters, message: string): void {
@@ -252,11 +255,11 @@ export class VrrpInstance extends EventEmitter {
     this.emit('drop', { instance: this.options.name, counter, message });
   }
 
-  private onAdvert(priority: number, interval: number, src: string, age: number): void {
+  private onAdvert(priority: number, interval: number, src: string, age: () => number): void {
     const mine = this.effectivePriority;
     if (this.state === 'BACKUP') {
       if (priority === 0) {
-        this.arm('masterDown', this.skewTime() - age, () => this.toMaster('master sent priority 0'));
+        this.armMasterDown(this.skewTime(), 'master sent priority 0', age);
         return;
       }
       const lower = priority < mine;
@@ -273,8 +276,7 @@ export class VrrpInstance extends EventEmitter {
       }
       if (this.version === 3) this.masterAdvertInt = interval;
       this.masterAddress = src;
-      this.arm('masterDown', this.masterDownInterval() - age, () => this.toMaster('master down timer'));
-      this.adverts(mine);
+      this.armMasterDown(this.masterDownInterval(), 'master down timer', age);
       return;
     }
     if (this.state !== 'MASTER') return;
@@ -300,18 +302,23 @@ export class VrrpInstance extends EventEmitter {
 
   // ---- transitions --------------------------------------------------------------------------
 
-  private toMaster(reason: string): void {
+  private toMaster(reason: string, prepared?: { plan: TakeoverPlan; priority: number }): void {
     this.clearTimers();
     this.masterAdvertInt = this.options.advertInt;
     this.masterAddress = this.link.primary;
     this.lowerSeenAt = undefined;
     this.counters.become_master++;
     // The packets first, as keepalived: advert, addresses, gratuitous ARP/NA; the state event
-    // (logs, notify scripts, sync groups) after them.
-    this.sendAdvert(this.effectivePriority);
+    // (logs, notify scripts, sync groups) after them. A prepared takeover already sent them.
+    const done = prepared?.plan.result() ?? null;
+    if (done) this.bookTakeover(done, prepared!.priority);
+    else this.sendAdvert(this.effectivePriority);
     this.arm('advert', this.options.advertInt, () => this.advertTick());
     const addresses = this.options.vips.map((v) => v.address);
-    if (this.addVipsNow(this.allVips())) this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+    if (done) {
+      const sent = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
+      if (this.vipsUp && sent < this.garp.masterRepeat) this.link.announce(addresses, this.garp.masterRepeat - sent, this.garp.interval, true);
+    } else if (this.addVipsNow(this.allVips())) this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
     else {
       this.vipOps = this.vipOps.then(() => {
         if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
@@ -341,7 +348,7 @@ export class VrrpInstance extends EventEmitter {
     if (!wasMaster) this.masterAddress = null;
     this.lowerSeenAt = undefined;
     this.setState('BACKUP', reason);
-    this.arm('masterDown', this.masterDownInterval(), () => this.toMaster('master down timer'));
+    this.armMasterDown(this.masterDownInterval(), 'master down timer', () => 0);
   }
 
   private toFault(reason: string): void {
@@ -412,6 +419,27 @@ export class VrrpInstance extends EventEmitter {
     return [...this.options.vips, ...(this.options.excludedVips ?? [])];
   }
 
+  /** Counts what a native takeover did, as sendAdvert and addVipsNow would have. */
+  private bookTakeover(done: TakeoverResult, priority: number): void {
+    for (const rc of done.adverts) {
+      if (rc === 0) this.counters.advert_sent++;
+      else {
+        this.counters.send_err++;
+        this.log.warn(`(${this.options.name}) send failed`, { errno: -rc });
+      }
+    }
+    // Tracking changed the priority after the plan was made: say the right one at once.
+    if (priority !== this.effectivePriority) this.sendAdvert(this.effectivePriority);
+    const failed = done.addresses.findIndex((rc) => rc !== 0);
+    if (failed < 0) this.vipsUp = true;
+    else {
+      const vip = this.allVips()[failed]!;
+      const code = errnoName(-done.addresses[failed]!);
+      this.vipError('add', new HakitError('VRRP_ADDRESS', `cannot add address ${vip.address}/${vip.prefix}: ${code}`, { errno: -done.addresses[failed]!, code, address: vip.address }));
+    }
+    if (done.frames < 0) this.log.warn('gratuitous announcement failed', { errno: -done.frames });
+  }
+
   /** Adds at once when no address change is queued and the link can do it synchronously; else queues. True when done. */
   private addVipsNow(vips: Vip[]): boolean {
     if (vips.length === 0) return true;
@@ -467,12 +495,27 @@ export class VrrpInstance extends EventEmitter {
     return this.vipsUp;
   }
 
-  private arm(name: keyof VrrpInstance['timers'], ms: number, fn: () => void): void {
+  private arm(name: keyof VrrpInstance['timers'], ms: number, fn: (preludeRan?: boolean) => void, prelude?: object): void {
     if (this.timers[name] !== undefined) this.clock.clearTimer(this.timers[name]);
-    this.timers[name] = this.clock.setTimer(() => {
+    this.timers[name] = this.clock.setTimer((ran) => {
       this.timers[name] = undefined;
-      fn();
-    }, ms);
+      fn(ran);
+    }, ms, prelude);
+  }
+
+  /**
+   * The master-down timer, with the takeover prepared when the link can run it natively at the
+   * deadline (advert, addresses, announcements before any JS; toMaster then books the results).
+   */
+  private armMasterDown(interval: number, reason: string, age: () => number): void {
+    const priority = this.effectivePriority;
+    const adverts = this.adverts(priority);
+    let plan: TakeoverPlan | undefined;
+    if (this.vipBusy === 0 && this.link.prepareTakeover) {
+      const rounds = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
+      plan = this.link.prepareTakeover({ adverts, vips: this.allVips(), announce: this.options.vips.map((v) => v.address), rounds });
+    }
+    this.arm('masterDown', interval - age(), (ran) => this.toMaster(reason, ran && plan ? { plan, priority } : undefined), plan?.native);
   }
 
   private clearTimers(): void {

@@ -9,8 +9,8 @@ import { HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addressBytes, canonical, familyOf, formatAddress, isLinkLocal6, type Family } from './addr';
 import { announceFrame, nativeVrrp, virtualMac } from './codec';
-import { changeAddressesSync, RouteClient } from './rtnl';
-import type { InstanceOptions, Link, ReceivedPacket, Vip } from './types';
+import { changeAddressesSync, nativeAddressChange, RouteClient } from './rtnl';
+import type { InstanceOptions, Link, ReceivedPacket, TakeoverPlan, TakeoverSpec, Vip } from './types';
 
 let sharedRoute: RouteClient | undefined;
 let sharedPacket: { send(ifindex: number, frame: Uint8Array): number; close(): void } | undefined;
@@ -52,6 +52,7 @@ export class RawLink implements Link {
   private dstBytes = new Map<string, Buffer>();
   /** The last set of announcement frames, by MAC and addresses (a takeover reuses them). */
   private frames: { key: string; frames: Buffer[] } | undefined;
+  private plan: { key: string; adverts: TakeoverSpec['adverts']; plan: TakeoverPlan } | undefined;
 
   constructor({ instance, onPacket, log }: RawLinkOptions) {
     this.options = instance;
@@ -72,7 +73,8 @@ export class RawLink implements Link {
       const multicast = (instance.unicastPeers?.length ?? 0) === 0;
       try {
         this.socket = new v.VrrpSocket(this.family, ifname, ifindex, multicast, multicast ? 255 : (instance.unicastTtl ?? 255), (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
-          onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
+          const deliveredAt = performance.now();
+          onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs, deliveredAt });
         });
       } catch (cause) {
         throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${ifname}: ${(cause as Error).message}`, { interface: ifname }, { cause });
@@ -100,7 +102,25 @@ export class RawLink implements Link {
     if (rc < 0) throw new HakitError('VRRP_SEND', `sending an advert to ${dst} failed (errno ${-rc})`, { errno: -rc });
   }
 
-  announce(addresses: string[], repeat: number, interval: number): void {
+  /** See Link.prepareTakeover; the plan is rebuilt only when what it would send changes. */
+  prepareTakeover(spec: TakeoverSpec): TakeoverPlan | undefined {
+    if (this.closed || !this.socket || (this.options.useVmac && !this.vmac)) return undefined;
+    const v = nativeVrrp();
+    const ifindex = this.vmac?.ifindex ?? this.ifindex;
+    const mac = this.vmac?.mac ?? v.ifMac(this.vmac?.name ?? this.options.interface);
+    if (!mac) return undefined;
+    const key = JSON.stringify([spec.vips, spec.announce, spec.rounds, ifindex, mac.toString('hex')]);
+    if (this.plan && this.plan.adverts === spec.adverts && this.plan.key === key) return this.plan.plan;
+    const adverts = spec.adverts.map(([dst, payload]) => [payload, addressBytes(dst), this.primaryBytes]);
+    const changes = this.specs(spec.vips).map(nativeAddressChange);
+    const frames = spec.announce.map((a) => announceFrame(mac, a));
+    const native = new v.Takeover(this.socket, adverts, changes, sharedPacket!, frames, ifindex, spec.rounds);
+    const plan: TakeoverPlan = { native, result: () => native.result() };
+    this.plan = { key, adverts: spec.adverts, plan };
+    return plan;
+  }
+
+  announce(addresses: string[], repeat: number, interval: number, delayFirst = false): void {
     if (this.closed || addresses.length === 0 || repeat <= 0) return;
     const ifindex = this.vmac?.ifindex ?? this.ifindex;
     const mac = this.vmac?.mac ?? nativeVrrp().ifMac(this.vmac?.name ?? this.options.interface);
@@ -115,19 +135,21 @@ export class RawLink implements Link {
       }
     };
     if (interval <= 0) {
-      for (let i = 0; i < repeat; i++) sendRound();
+      for (let i = 0; i < repeat; i++) sendRound();  // delayFirst means nothing without a gap
       return;
     }
     let left = repeat;
+    const later = () => {
+      const t = setTimeout(() => { this.timers.delete(t); tick(); }, interval);
+      this.timers.add(t);
+    };
     const tick = () => {
       if (this.closed) return;
       sendRound();
-      if (--left > 0) {
-        const t = setTimeout(() => { this.timers.delete(t); tick(); }, interval);
-        this.timers.add(t);
-      }
+      if (--left > 0) later();
     };
-    tick();
+    if (delayFirst) later();
+    else tick();
   }
 
   private async ensureVmac(): Promise<void> {
@@ -197,6 +219,7 @@ export class RawLink implements Link {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
+    this.plan = undefined;
     this.socket?.close();
     if (--users === 0) {
       sharedRoute?.close();

@@ -15,6 +15,7 @@
 #include "common/args.h"
 #include "common/polled_fd.h"
 #include "common/registry.h"
+#include "vrrp/prelude.h"
 
 namespace {
 using hakit::ThrowTyped;
@@ -27,8 +28,9 @@ double MonotonicMs() {
 
 Napi::Value NowFn(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MonotonicMs()); }
 
-// new MonotonicTimer(onExpire); armAt(deadlineMs) / disarm() / close(). onExpire() runs on the
-// JS thread once per arming, when CLOCK_MONOTONIC reaches the deadline.
+// new MonotonicTimer(onExpire); armAt(deadlineMs[, takeover]) / disarm() / close(). onExpire(ran)
+// runs on the JS thread once per arming, when CLOCK_MONOTONIC reaches the deadline; a Takeover
+// given with the deadline runs first, in C++ (ran = true).
 class MonotonicTimer : public Napi::ObjectWrap<MonotonicTimer> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -52,9 +54,16 @@ class MonotonicTimer : public Napi::ObjectWrap<MonotonicTimer> {
     // EAGAIN: re-armed or disarmed after the fd became readable; nothing is due.
     if (::read(fd_.fd(), &count, sizeof count) != sizeof count || count == 0) return;
     fd_.KeepAlive(false);
+    bool ran = false;
+    if (prelude_) {
+      prelude_->Run();
+      prelude_ = nullptr;
+      ran = true;
+    }
     Napi::HandleScope scope(env_);
+    preludeRef_.Reset();
     try {
-      callback_.MakeCallback(Value(), {});
+      callback_.MakeCallback(Value(), {Napi::Boolean::New(env_, ran)});
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env_, e.Value());
     }
@@ -73,7 +82,15 @@ class MonotonicTimer : public Napi::ObjectWrap<MonotonicTimer> {
     if (spec.it_value.tv_nsec >= 1000000000L) spec.it_value.tv_nsec = 999999999L;
     // it_value {0,0} would disarm: a deadline at 0 is long past, fire at once.
     if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    hakit::vrrp::Prelude* prelude = nullptr;
+    if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+      prelude = hakit::vrrp::UnwrapPrelude(env, info[1]);
+      if (!prelude) ThrowTyped(env, "ERR_NATIVE_ARGS", "the second argument must be a Takeover");
+    }
     if (timerfd_settime(fd_.fd(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) ThrowTyped(env, "ERR_TIMER", std::string("timerfd_settime: ") + std::strerror(errno));
+    prelude_ = prelude;
+    if (prelude) preludeRef_ = Napi::Persistent(info[1].As<Napi::Object>());
+    else preludeRef_.Reset();
     fd_.KeepAlive(true);
     return env.Undefined();
   }
@@ -86,18 +103,24 @@ class MonotonicTimer : public Napi::ObjectWrap<MonotonicTimer> {
       while (::read(fd_.fd(), &count, sizeof count) > 0) {}  // drop an expiry not yet delivered
       fd_.KeepAlive(false);
     }
+    prelude_ = nullptr;
+    preludeRef_.Reset();
     return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     fd_.Close();
     callback_.Reset();
+    prelude_ = nullptr;
+    preludeRef_.Reset();
     return info.Env().Undefined();
   }
 
   hakit::PolledFd fd_;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
+  hakit::vrrp::Prelude* prelude_ = nullptr;
+  Napi::ObjectReference preludeRef_;  // keeps the Takeover alive while armed with it
 };
 
 void Init(Napi::Env env, Napi::Object target) {
