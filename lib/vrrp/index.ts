@@ -14,6 +14,7 @@ export * from './config';
 export { parseConfigText, type Statement } from './confparse';
 export * from './track';
 export { InterfaceTracker, linkUp } from './linkwatch';
+export { NftFirewall, type FirewallOptions } from './firewall';
 export { FileTracker, fileEffect, parseTrackValue } from './trackfile';
 export { RawLink, primaryAddress } from './transport';
 export { RouteClient, changeAddressesSync } from './rtnl';

@@ -58,6 +58,11 @@ export function validateOptions(o: InstanceOptions): Required<Pick<InstanceOptio
   check.integer('preemptDelay', preemptDelay, 0, 3_600_000);
   if (o.unicastTtl !== undefined) check.integer('unicastTtl', o.unicastTtl, 1, 255);
   for (const p of o.unicastPeers ?? []) if (familyOf(p) === 0) throw new ArgumentError(`unicastPeers: '${p}' is not an IP address`, { argument: 'unicastPeers' });
+  for (const [peer, r] of Object.entries(o.unicastPeerTtl ?? {})) {
+    if (familyOf(peer) === 0) throw new ArgumentError(`unicastPeerTtl: '${peer}' is not an IP address`, { argument: 'unicastPeerTtl' });
+    check.integer('unicastPeerTtl.min', r.min, 0, 255);
+    check.integer('unicastPeerTtl.max', r.max, r.min, 255);
+  }
   return { version, preempt: o.preempt ?? true, preemptDelay };
 }
 
@@ -213,6 +218,10 @@ export class VrrpInstance extends EventEmitter {
     if (unicast === (packet.dst === group)) return;  // keepalived ignores the other mode silently
     if (unicast && o.checkUnicastSrc && !this.peerSet.has(canonical(packet.src))) return this.drop('unicast_src_err', `unicast advert from ${packet.src}, which is not a unicast_peer`);
     if (!unicast && packet.ttl !== 255) return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect 255`);
+    const ttlRange = unicast ? o.unicastPeerTtl?.[canonical(packet.src)] : undefined;
+    if (ttlRange && (packet.ttl < ttlRange.min || packet.ttl > ttlRange.max)) {
+      return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect ${ttlRange.min}-${ttlRange.max}`);
+    }
     const a = decodeRaw(p, this.link.family, packet.src, packet.dst);
     if ('error' in a) {
       if (a.error === 'VRRP_BAD_VERSION') return this.drop('version_err', `wrong version. Received ${p[0]! >> 4} and expect ${this.version}`);

@@ -112,9 +112,14 @@ export class RawLink implements Link {
     const key = JSON.stringify([spec.vips, spec.announce, spec.rounds, ifindex, mac.toString('hex')]);
     if (this.plan && this.plan.adverts === spec.adverts && this.plan.key === key) return this.plan.plan;
     const adverts = spec.adverts.map(([dst, payload]) => [payload, addressBytes(dst), this.primaryBytes]);
-    const changes = this.specs(spec.vips).map(nativeAddressChange);
-    const frames = spec.announce.map((a) => announceFrame(mac, a));
-    const native = new v.Takeover(this.socket, adverts, changes, sharedPacket!, frames, ifindex, spec.rounds);
+    let native: InstanceType<ReturnType<typeof nativeVrrp>['Takeover']>;
+    try {
+      const changes = this.specs(spec.vips).map(nativeAddressChange);
+      const frames = spec.announce.map((a) => announceFrame(mac, a));
+      native = new v.Takeover(this.socket, adverts, changes, sharedPacket!, frames, ifindex, spec.rounds);
+    } catch {
+      return undefined;  // e.g. a VIP's dev is missing: the JS takeover reports it when it happens
+    }
     const plan: TakeoverPlan = { native, result: () => native.result() };
     this.plan = { key, adverts: spec.adverts, plan };
     return plan;

@@ -57,6 +57,10 @@ export interface InstanceOptions {
   unicastPeers?: string[];
   /** TTL / hop limit of unicast adverts (keepalived unicast_ttl, default 255). */
   unicastTtl?: number;
+  /** Per unicast peer, the TTL / hop limit its adverts must arrive with (keepalived's `unicast_peer { ADDR min_ttl N max_ttl M }`). */
+  unicastPeerTtl?: Record<string, { min: number; max: number }>;
+  /** Master does not accept packets to the VIPs (keepalived no_accept, vrrp_strict below priority 255): an nftables drop rule. */
+  noAccept?: boolean;
   /** Drop unicast adverts whose source is not one of unicastPeers (keepalived check_unicast_src). */
   checkUnicastSrc?: boolean;
   /** v3 IPv4 checksum without the pseudo-header (keepalived's v3_checksum_as_v2). */
