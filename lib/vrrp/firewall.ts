@@ -8,6 +8,7 @@
  * (nft(8)), one batch per change, queued so changes apply in order.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { canonical, familyOf } from './addr';
@@ -15,7 +16,7 @@ import { canonical, familyOf } from './addr';
 export interface FirewallOptions {
   /** nftables table (keepalived's `nftables TABLENAME`); default `hakit`. */
   table?: string;
-  /** The nft command (tests may wrap it, e.g. with `ip netns exec`). */
+  /** The nft command (default: systemNft()). */
   nft?: string[];
   log?: Logger;
 }
@@ -31,6 +32,17 @@ function runNft(argv: string[], script: string): Promise<void> {
   });
 }
 
+/**
+ * nftables' nft from the system directories first: under npm (PATH with node_modules/.bin) `nft`
+ * can be another program (@vercel/nft, a dependency of the test runner, exits 0 on our input).
+ */
+export function systemNft(): string {
+  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) {
+    if (fs.existsSync(`${dir}/nft`)) return `${dir}/nft`;
+  }
+  return 'nft';
+}
+
 export class NftFirewall {
   readonly table: string;
   private readonly nft: string[];
@@ -43,7 +55,7 @@ export class NftFirewall {
   constructor(options: FirewallOptions = {}) {
     this.table = options.table ?? 'hakit';
     if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(this.table)) throw new HakitError('VRRP_BAD_CONFIG', `nftables table name '${this.table}' is not valid`);
-    this.nft = options.nft ?? ['nft'];
+    this.nft = options.nft ?? [systemNft()];
     this.log = options.log ?? silentLogger;
   }
 

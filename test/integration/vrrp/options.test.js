@@ -70,3 +70,41 @@ it('track_interface follows link events at once (no poll); track_file faults and
   t.true(lab.hasAddress(1, '192.0.2.100'));
   t.truthy(logTime(hk, /tracked file gate .* reads 1/));
 });
+
+it('no_accept (vrrp_strict): like keepalived, a master drops packets to its VIPs with nftables, only while master; accept lets them in', async (t) => {
+  const VIP = '192.0.2.100';
+  const strict = (prio, extra = '') => conf({ prio, adv: 0.1, globals: '    vrrp_strict', extra });
+  // keepalived's behaviour, the reference: a SYN to the VIP gets no answer while it is master
+  const ka = await lab.keepalived(1, strict(150));
+  await lab.waitState(ka, 'MASTER', 5000);
+  t.is(lab.probeTcp(3, VIP), 'timeout', 'keepalived (vrrp_strict) drops packets to its VIP');
+  t.is(lab.probeTcp(3, '192.0.2.11'), 'refused', 'its own address still answers');
+  await lab.reset();
+  // hakit, same configuration, against keepalived as the backup
+  const kb = await lab.keepalived(1, strict(100));
+  const hk = await lab.hakit(2, strict(150));
+  await lab.waitState(hk, 'MASTER', 5000);
+  await sleep(200);
+  t.true(lab.hasAddress(2, VIP));
+  t.is(lab.probeTcp(3, VIP), 'timeout', 'hakit (vrrp_strict) drops packets to its VIP');
+  t.is(lab.probeTcp(3, '192.0.2.12'), 'refused');
+  t.regex(lab.nftRuleset(2), /table ip hakit \{[\s\S]*elements = \{ 192\.0\.2\.100 \}[\s\S]*ip daddr @vips drop/);
+  // a higher-priority keepalived takes over: hakit's drop rule goes with the state
+  await lab.reset();
+  const hk2 = await lab.hakit(2, strict(100));
+  await lab.waitState(hk2, 'MASTER', 5000);
+  t.regex(lab.nftRuleset(2), /elements = \{ 192\.0\.2\.100 \}/);
+  const ka2 = await lab.keepalived(1, strict(150));
+  await lab.waitState(hk2, 'BACKUP', 5000);
+  await sleep(200);
+  t.notRegex(lab.nftRuleset(2), /elements/, 'no element while BACKUP');
+  await lab.stop(hk2);
+  t.notRegex(lab.nftRuleset(2), /table ip hakit/, 'table removed on stop');
+  void kb; void ka2;
+  await lab.reset();
+  // accept under vrrp_strict: the VIP answers
+  const hk3 = await lab.hakit(2, strict(150, '    accept'));
+  await lab.waitState(hk3, 'MASTER', 5000);
+  await sleep(200);
+  t.is(lab.probeTcp(3, VIP), 'refused', 'accept mode: the VIP answers');
+});
