@@ -220,7 +220,7 @@ export class VrrpInstance extends EventEmitter {
     if (!unicast && packet.ttl !== 255) return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect 255`);
     const ttlRange = unicast ? o.unicastPeerTtl?.[canonical(packet.src)] : undefined;
     if (ttlRange && (packet.ttl < ttlRange.min || packet.ttl > ttlRange.max)) {
-      return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect ${ttlRange.min}-${ttlRange.max}`);
+      return this.drop('ip_ttl_err', `TTL/HL ${packet.ttl} not in range ${ttlRange.min} - ${ttlRange.max}`);  // keepalived 2.2.7's words
     }
     const a = decodeRaw(p, this.link.family, packet.src, packet.dst);
     if ('error' in a) {

@@ -108,3 +108,21 @@ it('no_accept (vrrp_strict): like keepalived, a master drops packets to its VIPs
   await sleep(200);
   t.is(lab.probeTcp(3, VIP), 'refused', 'accept mode: the VIP answers');
 });
+
+it('unicast_peer min_ttl / max_ttl: keepalived and hakit drop a peer\'s adverts outside the range and obey one inside', async (t) => {
+  const c = conf({ vrid: 53, prio: 150, adv: 0.1, unicastSrc: '192.0.2.11', peers: ['192.0.2.13 min_ttl 60 max_ttl 64'] });
+  const hex = vrrp.encodeAdvert({ version: 3, vrid: 53, priority: 200, interval: 10, addresses: ['192.0.2.100'], src: '192.0.2.13', dst: '192.0.2.11' }).toString('hex');
+  for (const kind of ['keepalived', 'hakit']) {
+    const node = await lab[kind](1, c);
+    await lab.waitState(node, 'MASTER', 5000);
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 255, count: 2 });
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 59 });
+    await sleep(300);
+    t.is(await lab.state(node), 'MASTER', `${kind}: TTL 255 and 59 are outside 60-64`);
+    t.is((lab.kaLog(node).match(/TTL\/HL (255|59) not in range 60 - 64/g) ?? []).length, 3, `${kind} logs each drop`);
+    if (kind === 'hakit') t.is((await lab.instanceStatus(node)).counters.ip_ttl_err, 3);
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 64 });
+    await lab.waitState(node, 'BACKUP', 2000);
+    await lab.reset();
+  }
+});
