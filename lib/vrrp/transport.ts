@@ -179,7 +179,7 @@ export class RawLink implements Link {
 
   /**
    * IPv6 as keepalived 2.2.7 does it (measured): the macvlan carries the parent's link-local
-   * address, the advert source, and no address of its own (addr_gen_mode none), so it neither
+   * address, the advert source (not with vmac_xmit_base), and no address of its own (addr_gen_mode none), so it neither
    * sends router solicitations from an EUI-64 address nor picks another source.
    */
   private linkLocalOnVmac(name: string, ifindex: number): void {
@@ -192,7 +192,8 @@ export class RawLink implements Link {
       .map((e) => canonical(e.address.split('%')[0]!))
       .filter((a) => isLinkLocal6(a) && a !== this.primary && !this.options.vips.some((v) => canonical(v.address) === a));
     changeAddressesSync('del', own.map((address) => ({ address, prefix: 64, ifindex })));
-    changeAddressesSync('add', [{ address: this.primary, prefix: 64, ifindex }]);
+    // vmac_xmit_base: adverts leave from the parent, so keepalived leaves the macvlan without it (measured).
+    if (!this.options.vmacXmitBase) changeAddressesSync('add', [{ address: this.primary, prefix: 64, ifindex }]);
   }
 
   private specs(vips: Vip[]) {

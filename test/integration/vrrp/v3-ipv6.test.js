@@ -74,3 +74,17 @@ it('IPv6 use_vmac: adverts and NAs from 00:00:5e:00:02:VRID with the parent\'s l
   await lab.stop(hk);
   await lab.waitState(ka, 'MASTER', 3000);
 });
+
+it('IPv6 vmac_xmit_base: adverts from eth0 (MAC and link-local), VIPs and NAs on the VMAC, no link-local copied to it, as keepalived', async (t) => {
+  const vm = (prio) => conf({ vrid: 59, prio, adv: 0.1, vips: ['fe80::59/64', '2001:db8::159/64'], extra: '    use_vmac\n    vmac_xmit_base' });
+  const { ka, hk, packets } = await hakitPreempts(lab, vm);
+  const mine = packets.filter((p) => p.vrrp && p.prio === 150);
+  t.true(mine.length > 0);
+  for (const p of mine) t.like(p, { ethSrc: '02:00:00:00:00:02', src: 'fe80::ff:fe00:2', dst: 'ff02::12', checksum: '1', ttl: 255, malformed: false });
+  const nas = packets.filter((p) => p.na && p.ethSrc === '00:00:5e:00:02:3b');
+  t.deepEqual([...new Set(nas.map((p) => p.naTarget))].sort(), ['2001:db8::159', 'fe80::59']);
+  const onVmac = lab.addresses(2).filter((a) => a.dev === 'vrrp.59').map((a) => a.address).sort();
+  t.deepEqual(onVmac, ['2001:db8::159', 'fe80::59'], 'keepalived leaves the parent\'s link-local off the VMAC with vmac_xmit_base');
+  await lab.stop(hk);
+  await lab.waitState(ka, 'MASTER', 3000);
+});
