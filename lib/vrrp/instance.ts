@@ -284,7 +284,7 @@ export class VrrpInstance extends EventEmitter {
 
   // ---- transitions --------------------------------------------------------------------------
 
-  private toMaster(reason: string, prepared?: { plan: TakeoverPlan; priority: number }): void {
+  private toMaster(reason: string, prepared?: { plan: TakeoverPlan; priority: number; rounds: number }): void {
     this.clearTimers();
     this.masterAdvertInt = this.options.advertInt;
     this.masterAddress = this.link.primary;
@@ -298,7 +298,7 @@ export class VrrpInstance extends EventEmitter {
     this.arm('advert', this.options.advertInt, () => this.advertTick());
     const addresses = this.options.vips.map((v) => v.address);
     if (done) {
-      const sent = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
+      const sent = prepared!.rounds;
       if (this.vipsUp && sent < this.garp.masterRepeat) this.link.announce(addresses, this.garp.masterRepeat - sent, this.garp.interval, true);
     } else if (this.addVipsNow(this.allVips())) this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
     else {
@@ -492,12 +492,13 @@ export class VrrpInstance extends EventEmitter {
   private armMasterDown(interval: number, reason: string, age: () => number): void {
     const priority = this.effectivePriority;
     const adverts = this.adverts(priority);
+    // With garp_interval the rounds are spaced: the first natively, the rest from JS timers.
+    const rounds = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
     let plan: TakeoverPlan | undefined;
     if (this.vipBusy === 0 && this.link.prepareTakeover) {
-      const rounds = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
       plan = this.link.prepareTakeover({ adverts, vips: this.allVips(), announce: this.options.vips.map((v) => v.address), rounds });
     }
-    this.arm('masterDown', interval - age(), (ran) => this.toMaster(reason, ran && plan ? { plan, priority } : undefined), plan?.native);
+    this.arm('masterDown', interval - age(), (ran) => this.toMaster(reason, ran && plan ? { plan, priority, rounds } : undefined), plan?.native);
   }
 
   private clearTimers(): void {
