@@ -28,6 +28,11 @@ export interface NativeVrrp {
     close(): void;
   };
   PacketSocket: new () => { send(ifindex: number, frame: Uint8Array): number; close(): void };
+  /** A takeover prepared for a timer's prelude (native/vrrp/vrrp_napi.cc). */
+  Takeover: new (socket: object, adverts: Uint8Array[][], changes: object[], packet: object, frames: Uint8Array[], ifindex: number, rounds: number) => {
+    run(): { adverts: number[]; addresses: number[]; frames: number };
+    result(): { adverts: number[]; addresses: number[]; frames: number } | null;
+  };
 }
 
 let cached: NativeVrrp | undefined;

@@ -74,6 +74,8 @@ export interface VrrpConfig {
   scripts: ScriptConfig[];
   files: FileConfig[];
   groups: SyncGroupConfig[];
+  /** nftables table for no_accept (global `nftables TABLENAME`). */
+  nftTable?: string;
   warnings: Diagnostic[];
 }
 
@@ -131,6 +133,7 @@ interface Globals {
   checksumAsV2: boolean;
   checkUnicastSrc: boolean;
   routerId?: string;
+  nftTable?: string;
 }
 
 function parseGlobals(c: Collector, list: Statement[], g: Globals): void {
@@ -142,6 +145,10 @@ function parseGlobals(c: Collector, list: Statement[], g: Globals): void {
       if (v !== undefined) g.version = v as 2 | 3;
     } else if (k === 'vrrp_strict') g.strict = true;
     else if (k === 'vrrp_check_unicast_src') g.checkUnicastSrc = true;
+    else if (k === 'nftables' || k === 'vrrp_nftables') {
+      if (s.words[1] !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(s.words[1])) c.error(s, `${k}: '${s.words[1]}' is not a valid table name`);
+      else if (s.words[1] !== undefined) g.nftTable = s.words[1];
+    } else if (k === 'nftables_priority' || k === 'nftables_counters' || k === 'nftables_ifindex') c.warn(s, `global_defs ${k} is not used by hakit (ignored)`);
     else if (k === 'v3_checksum_as_v2' || k === 'vrrp_v3_checksum_as_v2') g.checksumAsV2 = true;
     else if (k.startsWith('vrrp_') && garpKeys[k.slice(5)]) {
       const key = garpKeys[k.slice(5)]!;
@@ -215,6 +222,23 @@ interface RawInstance {
   cfg: Partial<InstanceConfig> & { name: string; trackInterfaces: TrackRef[]; trackScripts: TrackRef[]; trackFiles: TrackRef[]; notify: NotifyScripts; vips: Vip[] };
   advertText?: Statement;
   authStmt?: Statement;
+  /** `accept` (true) / `no_accept` (false) as written; undefined: the default. */
+  accept?: boolean;
+}
+
+/** `unicast_peer { ADDR [min_ttl N] [max_ttl N] }`: keepalived 2.2.7 checks the peer's TTL and turns check_unicast_src on. */
+function peerTtl(c: Collector, p: Statement, cfg: RawInstance['cfg']): void {
+  const range = { min: 0, max: 255 };
+  for (let i = 1; i < p.words.length; i += 2) {
+    const key = p.words[i];
+    if (key !== 'min_ttl' && key !== 'max_ttl') return c.error(p, `unicast_peer ${p.words[0]}: unknown option '${key}' (min_ttl, max_ttl)`);
+    const text = p.words[i + 1];
+    if (text === undefined || !/^\d+$/.test(text) || Number(text) > 255) return c.error(p, `unicast_peer ${p.words[0]}: ${key}: expected an integer in 0-255, got ${text === undefined ? 'nothing' : `'${text}'`}`);
+    range[key === 'min_ttl' ? 'min' : 'max'] = Number(text);
+  }
+  if (range.min > range.max) return c.error(p, `unicast_peer ${p.words[0]}: min_ttl ${range.min} is above max_ttl ${range.max}`);
+  (cfg.unicastPeerTtl ??= {})[canonical(p.words[0]!)] = range;
+  cfg.checkUnicastSrc = true;
 }
 
 function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
@@ -271,8 +295,7 @@ function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
         for (const p of k.children ?? []) {
           if (!familyOf(p.words[0]!)) c.error(p, `unicast_peer: '${p.words[0]}' is not an IP address`);
           else cfg.unicastPeers.push(canonical(p.words[0]!));
-          if (p.words.includes('min_ttl') || p.words.includes('max_ttl')) cfg.checkUnicastSrc = true;  // keepalived: they turn the check on
-          if (p.words.length > 1) c.warn(p, `min_ttl / max_ttl of a unicast peer are not supported (ignored; check_unicast_src is on)`);
+          if (p.words.length > 1 && familyOf(p.words[0]!)) peerTtl(c, p, cfg);
         }
         break;
       case 'track_interface': cfg.trackInterfaces.push(...parseTracks(c, k.children)); break;
@@ -281,8 +304,8 @@ function parseInstance(c: Collector, s: Statement, g: Globals): RawInstance {
       case 'unicast_ttl': { const v = int(c, k, 1, 255); if (v !== undefined) cfg.unicastTtl = v; break; }
       case 'check_unicast_src': cfg.checkUnicastSrc = true; break;
       // accept mode is what hakit (and keepalived without vrrp_strict) does: the VIPs are plain local addresses
-      case 'accept': break;
-      case 'no_accept': c.warn(k, 'no_accept needs a firewall rule dropping traffic to the VIPs; hakit does not install one (ignored: accept mode)'); break;
+      case 'accept': r.accept = true; break;
+      case 'no_accept': r.accept = false; break;
       case 'notify_master': cfg.notify.master = script(c, k); break;
       case 'notify_backup': cfg.notify.backup = script(c, k); break;
       case 'notify_fault': cfg.notify.fault = script(c, k); break;
@@ -334,6 +357,8 @@ function finishInstance(c: Collector, r: RawInstance, g: Globals): InstanceConfi
     if (cfg.authPass !== undefined) c.error(r.authStmt ?? stmt, `vrrp_instance ${cfg.name}: vrrp_strict forbids authentication`);
   }
   if (cfg.unicastSrc && familyOf(cfg.unicastSrc) !== family) c.error(stmt, `vrrp_instance ${cfg.name}: unicast_src_ip is not of the VIPs' family`);
+  // keepalived: no_accept, or under vrrp_strict anything but `accept` and the address owner.
+  const noAccept = r.accept === false || (g.strict && r.accept === undefined && (cfg.priority ?? 100) !== 255);
   if (c.errors.length > before) return undefined;
   return {
     name: cfg.name, interface: cfg.interface!, vrid: cfg.vrid!, priority: cfg.priority ?? 100, advertInt, version,
@@ -344,6 +369,8 @@ function finishInstance(c: Collector, r: RawInstance, g: Globals): InstanceConfi
     unicastPeers: cfg.unicastPeers ?? [],
     ...(cfg.unicastTtl !== undefined ? { unicastTtl: cfg.unicastTtl } : {}),
     ...(cfg.checkUnicastSrc || g.checkUnicastSrc ? { checkUnicastSrc: true } : {}),
+    ...(cfg.unicastPeerTtl ? { unicastPeerTtl: cfg.unicastPeerTtl } : {}),
+    ...(noAccept ? { noAccept: true } : {}),
     checksumAsV2: cfg.checksumAsV2 ?? g.checksumAsV2,
     garp: { ...g.garp, ...cfg.garp },
     ...(cfg.useVmac ? { useVmac: cfg.useVmac } : {}),
@@ -456,7 +483,7 @@ export function buildConfig(tree: Statement[]): VrrpConfig {
     const text = c.errors.map((e) => (e.file ? `${e.file}:${e.line}: ${e.message}` : e.message)).join('\n');
     throw new HakitError('VRRP_BAD_CONFIG', text, { errors: c.errors, warnings: c.warnings });
   }
-  return { ...(g.routerId ? { routerId: g.routerId } : {}), instances, scripts, files, groups, warnings: c.warnings };
+  return { ...(g.routerId ? { routerId: g.routerId } : {}), ...(g.nftTable ? { nftTable: g.nftTable } : {}), instances, scripts, files, groups, warnings: c.warnings };
 }
 
 export function loadConfig(file: string): VrrpConfig {

@@ -5,13 +5,15 @@
  * adopt the master's interval, v2 drops a mismatch). Timers come from an injectable Clock.
  */
 import { EventEmitter } from 'node:events';
-import { ArgumentError, check } from '../errors';
+import { ArgumentError, HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addressBytes, canonical, compareAddresses, familyOf } from './addr';
 import { realClock, type Clock } from './clock';
 import { decodeRaw, encodeAdvert, MULTICAST4, MULTICAST6 } from './codec';
 import { newCounters, type VrrpCounters } from './counters';
-import { defaultGarp, type GarpOptions, type InstanceOptions, type Link, type ReceivedPacket, type Vip, type VrrpState } from './types';
+import { errnoName } from './rtnl';
+import { validateOptions } from './validate';
+import { defaultGarp, type GarpOptions, type InstanceOptions, type Link, type ReceivedPacket, type TakeoverPlan, type TakeoverResult, type Vip, type VrrpState } from './types';
 
 export interface StateChange {
   instance: string;
@@ -37,29 +39,6 @@ export interface InstanceStatus {
   counters: VrrpCounters;
 }
 
-export function validateOptions(o: InstanceOptions): Required<Pick<InstanceOptions, 'version' | 'preempt' | 'preemptDelay'>> {
-  check.string('name', o.name);
-  check.string('interface', o.interface);
-  check.integer('vrid', o.vrid, 1, 255);
-  check.integer('priority', o.priority, 1, 255);
-  const version = (o.version ?? 3) as 2 | 3;
-  check.integer('version', version, 2, 3);
-  if (version === 2) check.integer('advertInt', o.advertInt, 1000, 255000);
-  else check.integer('advertInt', o.advertInt, 10, 40950);
-  if (version === 2 && o.advertInt % 1000 !== 0) throw new ArgumentError('a VRRPv2 advertInt is whole seconds', { argument: 'advertInt' });
-  if (version === 3 && o.advertInt % 10 !== 0) throw new ArgumentError('a VRRPv3 advertInt is in 10 ms steps', { argument: 'advertInt' });
-  if (!Array.isArray(o.vips) || o.vips.length === 0 || o.vips.length > 255) throw new ArgumentError('vips must list 1 to 255 addresses', { argument: 'vips' });
-  const family = familyOf(o.vips[0]!.address);
-  if (family === 0 || o.vips.some((v) => familyOf(v.address) !== family)) throw new ArgumentError('vips must be addresses of one family', { argument: 'vips' });
-  if (version === 2 && family === 6) throw new ArgumentError('VRRPv2 is IPv4 only (RFC 3768)', { argument: 'version' });
-  if (o.authPass !== undefined && Buffer.byteLength(o.authPass) > 8) throw new ArgumentError('authPass is at most 8 bytes', { argument: 'authPass' });
-  const preemptDelay = o.preemptDelay ?? 0;
-  check.integer('preemptDelay', preemptDelay, 0, 3_600_000);
-  if (o.unicastTtl !== undefined) check.integer('unicastTtl', o.unicastTtl, 1, 255);
-  for (const p of o.unicastPeers ?? []) if (familyOf(p) === 0) throw new ArgumentError(`unicastPeers: '${p}' is not an IP address`, { argument: 'unicastPeers' });
-  return { version, preempt: o.preempt ?? true, preemptDelay };
-}
-
 export class VrrpInstance extends EventEmitter {
   state: VrrpState = 'INIT';
   readonly counters: VrrpCounters = newCounters();
@@ -77,6 +56,9 @@ export class VrrpInstance extends EventEmitter {
   private timers: Record<'masterDown' | 'advert' | 'garpDelay' | 'garpRefresh', unknown> = { masterDown: undefined, advert: undefined, garpDelay: undefined, garpRefresh: undefined };
   private vipOps: Promise<void> = Promise.resolve();
   private vipsUp = false;
+  /** Address changes queued or running: a synchronous add must wait behind them. */
+  private vipBusy = 0;
+  private advertCache = new Map<number, Array<[string, Buffer]>>();
   private vipSet = new Set<string>();
   private peerSet = new Set<string>();
 
@@ -96,6 +78,7 @@ export class VrrpInstance extends EventEmitter {
     if (familyOf(options.vips[0]!.address) !== this.link.family) throw new ArgumentError('vips and the link differ in family', { argument: 'vips' });
     const old = this.options;
     this.options = options;
+    this.advertCache.clear();
     this.version = v.version;
     this.preempt = v.preempt;
     this.preemptDelay = v.preemptDelay;
@@ -208,6 +191,10 @@ export class VrrpInstance extends EventEmitter {
     if (unicast === (packet.dst === group)) return;  // keepalived ignores the other mode silently
     if (unicast && o.checkUnicastSrc && !this.peerSet.has(canonical(packet.src))) return this.drop('unicast_src_err', `unicast advert from ${packet.src}, which is not a unicast_peer`);
     if (!unicast && packet.ttl !== 255) return this.drop('ip_ttl_err', `invalid TTL/HL. Received ${packet.ttl} and expect 255`);
+    const ttlRange = unicast ? o.unicastPeerTtl?.[canonical(packet.src)] : undefined;
+    if (ttlRange && (packet.ttl < ttlRange.min || packet.ttl > ttlRange.max)) {
+      return this.drop('ip_ttl_err', `TTL/HL ${packet.ttl} not in range ${ttlRange.min} - ${ttlRange.max}`);  // keepalived 2.2.7's words
+    }
     const a = decodeRaw(p, this.link.family, packet.src, packet.dst);
     if ('error' in a) {
       if (a.error === 'VRRP_BAD_VERSION') return this.drop('version_err', `wrong version. Received ${p[0]! >> 4} and expect ${this.version}`);
@@ -239,7 +226,9 @@ export class VrrpInstance extends EventEmitter {
     if (this.version === 3 && a.interval === 0) return this.drop('advert_interval_err', 'advertisement interval 0');
     this.counters.advert_rcvd++;
     if (a.priority === 0) this.counters.pri_zero_rcvd++;
-    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, packet.ageMs ?? 0);
+    // The master-down timer counts from the packet's arrival in the kernel, not from when it is armed.
+    const age = () => (packet.ageMs ?? 0) + (packet.deliveredAt !== undefined ? performance.now() - packet.deliveredAt : 0);
+    this.onAdvert(a.priority, a.version === 3 ? a.interval * 10 : a.interval * 1000, packet.src, age);
   }
 
   private drop(counter: keyof VrrpCounters, message: string): void {
@@ -248,11 +237,11 @@ export class VrrpInstance extends EventEmitter {
     this.emit('drop', { instance: this.options.name, counter, message });
   }
 
-  private onAdvert(priority: number, interval: number, src: string, age: number): void {
+  private onAdvert(priority: number, interval: number, src: string, age: () => number): void {
     const mine = this.effectivePriority;
     if (this.state === 'BACKUP') {
       if (priority === 0) {
-        this.arm('masterDown', this.skewTime() - age, () => this.toMaster('master sent priority 0'));
+        this.armMasterDown(this.skewTime(), 'master sent priority 0', age);
         return;
       }
       const lower = priority < mine;
@@ -269,7 +258,7 @@ export class VrrpInstance extends EventEmitter {
       }
       if (this.version === 3) this.masterAdvertInt = interval;
       this.masterAddress = src;
-      this.arm('masterDown', this.masterDownInterval() - age, () => this.toMaster('master down timer'));
+      this.armMasterDown(this.masterDownInterval(), 'master down timer', age);
       return;
     }
     if (this.state !== 'MASTER') return;
@@ -295,20 +284,29 @@ export class VrrpInstance extends EventEmitter {
 
   // ---- transitions --------------------------------------------------------------------------
 
-  private toMaster(reason: string): void {
+  private toMaster(reason: string, prepared?: { plan: TakeoverPlan; priority: number; rounds: number }): void {
     this.clearTimers();
     this.masterAdvertInt = this.options.advertInt;
     this.masterAddress = this.link.primary;
     this.lowerSeenAt = undefined;
     this.counters.become_master++;
-    this.sendAdvert(this.effectivePriority);
+    // The packets first, as keepalived: advert, addresses, gratuitous ARP/NA; the state event
+    // (logs, notify scripts, sync groups) after them. A prepared takeover already sent them.
+    const done = prepared?.plan.result() ?? null;
+    if (done) this.bookTakeover(done, prepared!.priority);
+    else this.sendAdvert(this.effectivePriority);
     this.arm('advert', this.options.advertInt, () => this.advertTick());
-    this.setState('MASTER', reason);
-    this.queueVips(this.allVips(), 'add');
     const addresses = this.options.vips.map((v) => v.address);
-    this.vipOps = this.vipOps.then(() => {
-      if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
-    });
+    if (done) {
+      const sent = prepared!.rounds;
+      if (this.vipsUp && sent < this.garp.masterRepeat) this.link.announce(addresses, this.garp.masterRepeat - sent, this.garp.interval, true);
+    } else if (this.addVipsNow(this.allVips())) this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+    else {
+      this.vipOps = this.vipOps.then(() => {
+        if (this.state === 'MASTER') this.link.announce(addresses, this.garp.masterRepeat, this.garp.interval);
+      });
+    }
+    this.setState('MASTER', reason);
     if (this.garp.masterDelay > 0) {
       this.arm('garpDelay', this.garp.masterDelay, () => this.link.announce(this.options.vips.map((v) => v.address), this.garp.masterRepeat, this.garp.interval));
     }
@@ -332,7 +330,7 @@ export class VrrpInstance extends EventEmitter {
     if (!wasMaster) this.masterAddress = null;
     this.lowerSeenAt = undefined;
     this.setState('BACKUP', reason);
-    this.arm('masterDown', this.masterDownInterval(), () => this.toMaster('master down timer'));
+    this.armMasterDown(this.masterDownInterval(), 'master down timer', () => 0);
   }
 
   private toFault(reason: string): void {
@@ -364,18 +362,30 @@ export class VrrpInstance extends EventEmitter {
 
   // ---- I/O ----------------------------------------------------------------------------------
 
-  private sendAdvert(priority: number): void {
+  /**
+   * The adverts for `priority`, one per destination, built once per configuration: a takeover
+   * then sends bytes ready since the last advert it received, not ones encoded by cold code.
+   */
+  private adverts(priority: number): Array<[string, Buffer]> {
+    const cached = this.advertCache.get(priority);
+    if (cached) return cached;
     const o = this.options;
     const peers = o.unicastPeers?.length ? o.unicastPeers : [this.link.family === 6 ? MULTICAST6 : MULTICAST4];
-    for (const dst of peers) {
-      const payload = encodeAdvert({
-        version: this.version, vrid: o.vrid, priority,
-        interval: this.version === 2 ? o.advertInt / 1000 : o.advertInt / 10,
-        addresses: o.vips.map((v) => v.address),
-        ...(this.version === 2 && o.authPass !== undefined ? { authType: 1, password: o.authPass } : {}),
-        src: this.link.primary, dst,
-        checksum: o.checksumAsV2 ? 'plain' : 'pseudo',
-      });
+    const built = peers.map((dst): [string, Buffer] => [dst, encodeAdvert({
+      version: this.version, vrid: o.vrid, priority,
+      interval: this.version === 2 ? o.advertInt / 1000 : o.advertInt / 10,
+      addresses: o.vips.map((v) => v.address),
+      ...(this.version === 2 && o.authPass !== undefined ? { authType: 1, password: o.authPass } : {}),
+      src: this.link.primary, dst,
+      checksum: o.checksumAsV2 ? 'plain' : 'pseudo',
+    })]);
+    this.advertCache.set(priority, built);
+    return built;
+  }
+
+  private sendAdvert(priority: number): void {
+    const o = this.options;
+    for (const [dst, payload] of this.adverts(priority)) {
       try {
         this.link.send(dst, payload);
         this.counters.advert_sent++;
@@ -391,18 +401,71 @@ export class VrrpInstance extends EventEmitter {
     return [...this.options.vips, ...(this.options.excludedVips ?? [])];
   }
 
+  /** Counts what a native takeover did, as sendAdvert and addVipsNow would have. */
+  private bookTakeover(done: TakeoverResult, priority: number): void {
+    for (const rc of done.adverts) {
+      if (rc === 0) this.counters.advert_sent++;
+      else {
+        this.counters.send_err++;
+        this.log.warn(`(${this.options.name}) send failed`, { errno: -rc });
+      }
+    }
+    // Tracking changed the priority after the plan was made: say the right one at once.
+    if (priority !== this.effectivePriority) this.sendAdvert(this.effectivePriority);
+    const failed = done.addresses.findIndex((rc) => rc !== 0);
+    if (failed < 0) this.vipsUp = true;
+    else {
+      const vip = this.allVips()[failed]!;
+      const code = errnoName(-done.addresses[failed]!);
+      this.vipError('add', new HakitError('VRRP_ADDRESS', `cannot add address ${vip.address}/${vip.prefix}: ${code}`, { errno: -done.addresses[failed]!, code, address: vip.address }));
+    }
+    if (done.frames < 0) this.log.warn('gratuitous announcement failed', { errno: -done.frames });
+  }
+
+  /** Adds at once when no address change is queued and the link can do it synchronously; else queues. True when done. */
+  private addVipsNow(vips: Vip[]): boolean {
+    if (vips.length === 0) return true;
+    if (this.vipBusy === 0) {
+      let result: Promise<void> | void;
+      try {
+        result = this.link.addVips(vips);
+      } catch (error) {
+        this.vipError('add', error);
+        return false;
+      }
+      if (result === undefined) {
+        this.vipsUp = true;
+        return true;
+      }
+      this.track(result.then(() => { this.vipsUp = true; }, (error) => this.vipError('add', error)));
+      return false;
+    }
+    this.queueVips(vips, 'add');
+    return false;
+  }
+
+  private track(op: Promise<void>): void {
+    this.vipBusy++;
+    this.vipOps = this.vipOps.then(() => op).finally(() => { this.vipBusy--; });
+  }
+
+  private vipError(op: 'add' | 'del', error: unknown): void {
+    this.log.error(`(${this.options.name}) could not ${op === 'add' ? 'add' : 'remove'} virtual addresses`, { error });
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   private queueVips(vips: Vip[], op: 'add' | 'del'): void {
     if (vips.length === 0) return;
+    this.vipBusy++;
     this.vipOps = this.vipOps.then(async () => {
       try {
         if (op === 'add') await this.link.addVips(vips);
         else await this.link.delVips(vips);
         this.vipsUp = op === 'add';
       } catch (error) {
-        this.log.error(`(${this.options.name}) could not ${op === 'add' ? 'add' : 'remove'} virtual addresses`, { error });
-        if (this.listenerCount('error') > 0) this.emit('error', error);
+        this.vipError(op, error);
       }
-    });
+    }).finally(() => { this.vipBusy--; });
   }
 
   /** Resolves when queued address changes are done (tests, shutdown). */
@@ -414,12 +477,28 @@ export class VrrpInstance extends EventEmitter {
     return this.vipsUp;
   }
 
-  private arm(name: keyof VrrpInstance['timers'], ms: number, fn: () => void): void {
+  private arm(name: keyof VrrpInstance['timers'], ms: number, fn: (preludeRan?: boolean) => void, prelude?: object): void {
     if (this.timers[name] !== undefined) this.clock.clearTimer(this.timers[name]);
-    this.timers[name] = this.clock.setTimer(() => {
+    this.timers[name] = this.clock.setTimer((ran) => {
       this.timers[name] = undefined;
-      fn();
-    }, ms);
+      fn(ran);
+    }, ms, prelude);
+  }
+
+  /**
+   * The master-down timer, with the takeover prepared when the link can run it natively at the
+   * deadline (advert, addresses, announcements before any JS; toMaster then books the results).
+   */
+  private armMasterDown(interval: number, reason: string, age: () => number): void {
+    const priority = this.effectivePriority;
+    const adverts = this.adverts(priority);
+    // With garp_interval the rounds are spaced: the first natively, the rest from JS timers.
+    const rounds = this.garp.interval > 0 ? Math.min(1, this.garp.masterRepeat) : this.garp.masterRepeat;
+    let plan: TakeoverPlan | undefined;
+    if (this.vipBusy === 0 && this.link.prepareTakeover) {
+      plan = this.link.prepareTakeover({ adverts, vips: this.allVips(), announce: this.options.vips.map((v) => v.address), rounds });
+    }
+    this.arm('masterDown', interval - age(), (ran) => this.toMaster(reason, ran && plan ? { plan, priority, rounds } : undefined), plan?.native);
   }
 
   private clearTimers(): void {

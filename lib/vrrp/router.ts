@@ -10,6 +10,7 @@ import { familyOf } from './addr';
 import { realClock, type Clock } from './clock';
 import type { InstanceConfig, NotifyScripts, SyncGroupConfig, VrrpConfig } from './config';
 import { VrrpInstance, type InstanceStatus, type StateChange } from './instance';
+import { NftFirewall } from './firewall';
 import { InterfaceTracker } from './linkwatch';
 import { scriptCheck, Tracker, type CheckSpec } from './track';
 import { fileEffect, FileTracker } from './trackfile';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   clock?: Clock;
   /** Extra checks by name (hakit health checks), usable in track_script like a vrrp_script. */
   checks?: CheckSpec[];
+  /** The no_accept firewall (tests pass one with another nft command). */
+  firewall?: NftFirewall;
   /** Builds the network side of an instance (tests pass a fake). */
   linkFactory?: (instance: InstanceConfig, onPacket: (p: ReceivedPacket) => void) => Link;
 }
@@ -51,6 +54,7 @@ export class VrrpRouter extends EventEmitter {
   private readonly extraChecks: CheckSpec[];
   private readonly linkFactory: NonNullable<RouterOptions['linkFactory']>;
   private started = false;
+  private firewall: NftFirewall | undefined;
 
   constructor(config: VrrpConfig, options: RouterOptions = {}) {
     super();
@@ -58,6 +62,7 @@ export class VrrpRouter extends EventEmitter {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? realClock;
     this.extraChecks = options.checks ?? [];
+    this.firewall = options.firewall;
     this.linkFactory = options.linkFactory ?? ((instance, onPacket) => new RawLink({ instance, onPacket, log: this.log }));
   }
 
@@ -85,6 +90,11 @@ export class VrrpRouter extends EventEmitter {
       const entry = this.entries.get(c.name);
       if (entry) {
         entry.instance.configure(c);
+        if (entry.instance.state === 'MASTER') {
+          // a master keeps dropping what the new configuration says (no_accept or VIPs changed)
+          this.firewallChange('accept', this.dropped(entry.config));
+          this.firewallChange('drop', this.dropped(c));
+        }
         entry.config = c;
       } else {
         this.add(c);
@@ -211,9 +221,22 @@ export class VrrpRouter extends EventEmitter {
     for (const key of fileKeys) entry.instance.setFault(key, current.has(key));
   }
 
+  /** The addresses no_accept drops while this instance is master. */
+  private dropped(c: InstanceConfig): string[] {
+    return c.noAccept ? [...c.vips, ...(c.excludedVips ?? [])].map((v) => v.address) : [];
+  }
+
+  private firewallChange(op: 'drop' | 'accept', addresses: string[]): void {
+    if (addresses.length === 0) return;
+    this.firewall ??= new NftFirewall({ ...(this.config.nftTable ? { table: this.config.nftTable } : {}), log: this.log });
+    this.firewall[op](addresses).catch((error) => { if (this.listenerCount('error') > 0) this.emit('error', error); });
+  }
+
   private onState(change: StateChange): void {
     this.emit('state', change);
     const entry = this.entries.get(change.instance);
+    if (entry && change.to === 'MASTER') this.firewallChange('drop', this.dropped(entry.config));
+    if (entry && change.from === 'MASTER') this.firewallChange('accept', this.dropped(entry.config));
     if (entry) this.runNotify(entry.config.notify, 'INSTANCE', change.instance, change.to, change.priority);
     if (this.syncing) return;
     const group = this.groups.find((g) => g.members.includes(change.instance));
@@ -264,6 +287,7 @@ export class VrrpRouter extends EventEmitter {
     for (const { tracker } of this.files.values()) tracker.stop();
     this.files.clear();
     await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
+    await this.firewall?.close();
     this.started = false;
   }
 }

@@ -155,6 +155,19 @@ const errnoNames: Record<number, string> = { 2: 'ENOENT', 17: 'EEXIST', 19: 'ENO
  * native/vrrp (well under a millisecond each), instead of the netlink core's worker round trip,
  * so the gratuitous ARP right after it goes out for an address that is already up.
  */
+/** The fields native/vrrp takes for one address change (scope, label and nodad as changeAddressesSync sets them). */
+export function nativeAddressChange(a: AddressSpec): { family: 4 | 6; ifindex: number; prefix: number; scope: number; address: Buffer; label?: string; nodad: boolean } {
+  const family = familyOf(a.address);
+  if (family === 0) throw new HakitError('VRRP_BAD_ADDRESS', `not an IP address: ${a.address}`);
+  const address = addressBytes(a.address);
+  const linkLocal = family === 6 && address[0] === 0xfe && (address[1]! & 0xc0) === 0x80;
+  return { family, ifindex: a.ifindex, prefix: a.prefix, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, address, ...(family === 4 && a.label ? { label: a.label } : {}), nodad: family === 6 };
+}
+
+export function errnoName(errno: number): string {
+  return errnoNames[errno] ?? `E${errno}`;
+}
+
 export function changeAddressesSync(op: 'add' | 'del', list: AddressSpec[]): void {
   const n = nativeRtnl();
   for (const a of list) {

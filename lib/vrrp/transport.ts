@@ -9,8 +9,8 @@ import { HakitError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addressBytes, canonical, familyOf, formatAddress, isLinkLocal6, type Family } from './addr';
 import { announceFrame, nativeVrrp, virtualMac } from './codec';
-import { changeAddressesSync, RouteClient } from './rtnl';
-import type { InstanceOptions, Link, ReceivedPacket, Vip } from './types';
+import { changeAddressesSync, nativeAddressChange, RouteClient } from './rtnl';
+import type { InstanceOptions, Link, ReceivedPacket, TakeoverPlan, TakeoverSpec, Vip } from './types';
 
 let sharedRoute: RouteClient | undefined;
 let sharedPacket: { send(ifindex: number, frame: Uint8Array): number; close(): void } | undefined;
@@ -49,6 +49,10 @@ export class RawLink implements Link {
   private vmac: { name: string; mac: Buffer; ifindex: number } | undefined;
   private closed = false;
   private timers = new Set<NodeJS.Timeout>();
+  private dstBytes = new Map<string, Buffer>();
+  /** The last set of announcement frames, by MAC and addresses (a takeover reuses them). */
+  private frames: { key: string; frames: Buffer[] } | undefined;
+  private plan: { key: string; adverts: TakeoverSpec['adverts']; plan: TakeoverPlan } | undefined;
 
   constructor({ instance, onPacket, log }: RawLinkOptions) {
     this.options = instance;
@@ -69,7 +73,8 @@ export class RawLink implements Link {
       const multicast = (instance.unicastPeers?.length ?? 0) === 0;
       try {
         this.socket = new v.VrrpSocket(this.family, ifname, ifindex, multicast, multicast ? 255 : (instance.unicastTtl ?? 255), (payload, src, dst, ttl, _ifindex, _ipError, ageMs) => {
-          onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs });
+          const deliveredAt = performance.now();
+          onPacket({ payload, src: formatAddress(src), dst: formatAddress(dst), ttl, ageMs, deliveredAt });
         });
       } catch (cause) {
         throw new HakitError('VRRP_SOCKET', `cannot open the VRRP socket on ${ifname}: ${(cause as Error).message}`, { interface: ifname }, { cause });
@@ -91,16 +96,43 @@ export class RawLink implements Link {
 
   send(dst: string, payload: Buffer): void {
     if (!this.socket) throw new HakitError('VRRP_NOT_READY', 'the VRRP socket is not open yet');
-    const rc = this.socket.send(payload, addressBytes(dst), this.primaryBytes);
+    let dstBytes = this.dstBytes.get(dst);
+    if (!dstBytes) this.dstBytes.set(dst, (dstBytes = addressBytes(dst)));
+    const rc = this.socket.send(payload, dstBytes, this.primaryBytes);
     if (rc < 0) throw new HakitError('VRRP_SEND', `sending an advert to ${dst} failed (errno ${-rc})`, { errno: -rc });
   }
 
-  announce(addresses: string[], repeat: number, interval: number): void {
+  /** See Link.prepareTakeover; the plan is rebuilt only when what it would send changes. */
+  prepareTakeover(spec: TakeoverSpec): TakeoverPlan | undefined {
+    if (this.closed || !this.socket || (this.options.useVmac && !this.vmac)) return undefined;
+    const v = nativeVrrp();
+    const ifindex = this.vmac?.ifindex ?? this.ifindex;
+    const mac = this.vmac?.mac ?? v.ifMac(this.vmac?.name ?? this.options.interface);
+    if (!mac) return undefined;
+    const key = JSON.stringify([spec.vips, spec.announce, spec.rounds, ifindex, mac.toString('hex')]);
+    if (this.plan && this.plan.adverts === spec.adverts && this.plan.key === key) return this.plan.plan;
+    const adverts = spec.adverts.map(([dst, payload]) => [payload, addressBytes(dst), this.primaryBytes]);
+    let native: InstanceType<ReturnType<typeof nativeVrrp>['Takeover']>;
+    try {
+      const changes = this.specs(spec.vips).map(nativeAddressChange);
+      const frames = spec.announce.map((a) => announceFrame(mac, a));
+      native = new v.Takeover(this.socket, adverts, changes, sharedPacket!, frames, ifindex, spec.rounds);
+    } catch {
+      return undefined;  // e.g. a VIP's dev is missing: the JS takeover reports it when it happens
+    }
+    const plan: TakeoverPlan = { native, result: () => native.result() };
+    this.plan = { key, adverts: spec.adverts, plan };
+    return plan;
+  }
+
+  announce(addresses: string[], repeat: number, interval: number, delayFirst = false): void {
     if (this.closed || addresses.length === 0 || repeat <= 0) return;
     const ifindex = this.vmac?.ifindex ?? this.ifindex;
     const mac = this.vmac?.mac ?? nativeVrrp().ifMac(this.vmac?.name ?? this.options.interface);
     if (!mac) return;
-    const frames = addresses.map((a) => announceFrame(mac, a));
+    const key = `${mac.toString('hex')} ${addresses.join(' ')}`;
+    if (this.frames?.key !== key) this.frames = { key, frames: addresses.map((a) => announceFrame(mac, a)) };
+    const frames = this.frames.frames;
     const sendRound = () => {
       for (const frame of frames) {
         const rc = sharedPacket!.send(ifindex, frame);
@@ -108,19 +140,21 @@ export class RawLink implements Link {
       }
     };
     if (interval <= 0) {
-      for (let i = 0; i < repeat; i++) sendRound();
+      for (let i = 0; i < repeat; i++) sendRound();  // delayFirst means nothing without a gap
       return;
     }
     let left = repeat;
+    const later = () => {
+      const t = setTimeout(() => { this.timers.delete(t); tick(); }, interval);
+      this.timers.add(t);
+    };
     const tick = () => {
       if (this.closed) return;
       sendRound();
-      if (--left > 0) {
-        const t = setTimeout(() => { this.timers.delete(t); tick(); }, interval);
-        this.timers.add(t);
-      }
+      if (--left > 0) later();
     };
-    tick();
+    if (delayFirst) later();
+    else tick();
   }
 
   private async ensureVmac(): Promise<void> {
@@ -145,7 +179,7 @@ export class RawLink implements Link {
 
   /**
    * IPv6 as keepalived 2.2.7 does it (measured): the macvlan carries the parent's link-local
-   * address, the advert source, and no address of its own (addr_gen_mode none), so it neither
+   * address, the advert source (not with vmac_xmit_base), and no address of its own (addr_gen_mode none), so it neither
    * sends router solicitations from an EUI-64 address nor picks another source.
    */
   private linkLocalOnVmac(name: string, ifindex: number): void {
@@ -158,7 +192,8 @@ export class RawLink implements Link {
       .map((e) => canonical(e.address.split('%')[0]!))
       .filter((a) => isLinkLocal6(a) && a !== this.primary && !this.options.vips.some((v) => canonical(v.address) === a));
     changeAddressesSync('del', own.map((address) => ({ address, prefix: 64, ifindex })));
-    changeAddressesSync('add', [{ address: this.primary, prefix: 64, ifindex }]);
+    // vmac_xmit_base: adverts leave from the parent, so keepalived leaves the macvlan without it (measured).
+    if (!this.options.vmacXmitBase) changeAddressesSync('add', [{ address: this.primary, prefix: 64, ifindex }]);
   }
 
   private specs(vips: Vip[]) {
@@ -170,8 +205,9 @@ export class RawLink implements Link {
     });
   }
 
-  async addVips(vips: Vip[]): Promise<void> {
-    if (this.options.useVmac && !this.vmac) await this.ensureVmac();
+  /** Synchronous (one rtnetlink request per address) unless the VMAC macvlan must be made first. */
+  addVips(vips: Vip[]): Promise<void> | void {
+    if (this.options.useVmac && !this.vmac) return this.ensureVmac().then(() => changeAddressesSync('add', this.specs(vips)));
     changeAddressesSync('add', this.specs(vips));
   }
 
@@ -189,6 +225,7 @@ export class RawLink implements Link {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
+    this.plan = undefined;
     this.socket?.close();
     if (--users === 0) {
       sharedRoute?.close();

@@ -57,6 +57,10 @@ export interface InstanceOptions {
   unicastPeers?: string[];
   /** TTL / hop limit of unicast adverts (keepalived unicast_ttl, default 255). */
   unicastTtl?: number;
+  /** Per unicast peer, the TTL / hop limit its adverts must arrive with (keepalived's `unicast_peer { ADDR min_ttl N max_ttl M }`). */
+  unicastPeerTtl?: Record<string, { min: number; max: number }>;
+  /** Master does not accept packets to the VIPs (keepalived no_accept, vrrp_strict below priority 255): an nftables drop rule. */
+  noAccept?: boolean;
   /** Drop unicast adverts whose source is not one of unicastPeers (keepalived check_unicast_src). */
   checkUnicastSrc?: boolean;
   /** v3 IPv4 checksum without the pseudo-header (keepalived's v3_checksum_as_v2). */
@@ -75,6 +79,8 @@ export interface ReceivedPacket {
   ttl: number;
   /** ms since the kernel received it; timers are shortened by it. */
   ageMs?: number;
+  /** performance.now() when it was handed to JS: the age grows by the time spent before the timer is armed. */
+  deliveredAt?: number;
 }
 
 /** What the state machine needs from the network; the real one is lib/vrrp/transport.ts. */
@@ -84,8 +90,38 @@ export interface Link {
   readonly primary: string;
   send(dst: string, payload: Buffer): void;
   /** Gratuitous ARP / unsolicited NA for each address, `repeat` times, `interval` ms apart. */
-  announce(addresses: string[], repeat: number, interval: number): void;
-  addVips(vips: Vip[]): Promise<void>;
+  announce(addresses: string[], repeat: number, interval: number, delayFirst?: boolean): void;
+  /** May finish synchronously (returns undefined): a takeover then announces without a tick. */
+  addVips(vips: Vip[]): Promise<void> | void;
   delVips(vips: Vip[]): Promise<void>;
   close(): void;
+  /**
+   * Optional: a native plan the clock runs at the master-down deadline before any JS (adverts,
+   * then the addresses, then `rounds` rounds of announcements if every address is up).
+   * undefined when the link cannot (not ready, VMAC not made yet).
+   */
+  prepareTakeover?(spec: TakeoverSpec): TakeoverPlan | undefined;
+}
+
+export interface TakeoverSpec {
+  /** [destination, payload] as the instance would send them. */
+  adverts: Array<[string, Buffer]>;
+  vips: Vip[];
+  announce: string[];
+  rounds: number;
+}
+
+/** Return codes (0 or -errno) of a plan's last run. */
+export interface TakeoverResult {
+  adverts: number[];
+  addresses: number[];
+  /** First failed announcement, 0 if none (or none sent because an address failed). */
+  frames: number;
+}
+
+export interface TakeoverPlan {
+  /** Handed to Clock.setTimer as its prelude. */
+  readonly native: object;
+  /** The last run's result, once; null if it has not run since. */
+  result(): TakeoverResult | null;
 }

@@ -34,6 +34,12 @@ class PolledFd {
 
   int fd() const { return fd_; }
   void Close() { Release(true); }
+  // Whether the handle keeps the process alive (a timer does only while armed).
+  void KeepAlive(bool on) {
+    if (!poll_) return;
+    if (on) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    else uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
 
  private:
   static void Teardown(void* self) { static_cast<PolledFd*>(self)->Release(false); }

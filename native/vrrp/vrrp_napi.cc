@@ -12,9 +12,22 @@
 #include "common/registry.h"
 #include "vrrp/codec.h"
 #include "vrrp/io.h"
+#include "vrrp/prelude.h"
+#include "vrrp/rtnl.h"
 
 namespace {
 using namespace hakit::vrrp;
+
+// Type tags (napi_type_tag_object): a Takeover accepts only real sockets, and a timer only a real Takeover.
+constexpr napi_type_tag kVrrpSocketTag = {0x8d2f6a4be1c34b71ULL, 0xa1f0c7d25e9b3a06ULL};
+constexpr napi_type_tag kPacketSocketTag = {0x3c9e1b7f5a2d4e88ULL, 0xb6d40a19f7e2c513ULL};
+constexpr napi_type_tag kTakeoverTag = {0x5f1a8c3e9b7d2046ULL, 0x9e2b6d4f0c1a7385ULL};
+
+bool HasTag(Napi::Env env, Napi::Value v, const napi_type_tag& tag) {
+  if (!v.IsObject()) return false;
+  bool ok = false;
+  return napi_check_object_type_tag(env, v, &tag, &ok) == napi_ok && ok;
+}
 using hakit::ArgBytes;
 using hakit::ArgInt;
 using hakit::ArgString;
@@ -193,7 +206,15 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     callback_ = Napi::Persistent(info[5].As<Napi::Function>());
     env_ = env;
     socket_.Start(env, fd, this, [](void* self) { static_cast<VrrpSocket*>(self)->Drain(); }, true);
+    napi_type_tag_object(env, info.This(), &kVrrpSocketTag);
   }
+
+  // For a takeover: one advert now; 0 or -errno (EBADF once closed).
+  int SendNow(const uint8_t* data, size_t len, const uint8_t* dst, const uint8_t* src) {
+    if (socket_.fd() < 0) return -EBADF;
+    return SendAdvert(socket_.fd(), family_, ifindex_, data, len, dst, src);
+  }
+  int family() const { return family_; }
 
  private:
   void Drain() {
@@ -264,7 +285,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     int fd = OpenPacketSocket(&what);
     if (fd < 0) throw SysError(info.Env(), -fd, what);
     fd_ = fd;
+    napi_type_tag_object(info.Env(), info.This(), &kPacketSocketTag);
   }
+  int SendNow(int ifindex, const uint8_t* frame, size_t len) { return fd_ < 0 ? -EBADF : SendFrame(fd_, ifindex, frame, len); }
   ~PacketSocket() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -284,6 +307,142 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int fd_ = -1;
 };
 
+// A prepared takeover: new Takeover(socket, adverts, changes, packet, frames, frameIfindex, rounds).
+//   adverts: [[payload, dst, src], ...]  changes: [{family, ifindex, prefix, scope, address, label?, nodad}]
+//   frames: [frame, ...] sent `rounds` times out of frameIfindex.
+// Run() (from a timer's expiry, or run() from JS) sends the adverts, adds the addresses through
+// rtnetlink and, if every address is up, sends the frames; result() reports the return codes.
+class Takeover : public Napi::ObjectWrap<Takeover>, public Prelude {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Takeover", {InstanceMethod("run", &Takeover::RunFn), InstanceMethod("result", &Takeover::Result)});
+  }
+
+  explicit Takeover(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Takeover>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 7) ThrowTyped(env, "ERR_NATIVE_ARGS", "Takeover(socket, adverts, changes, packet, frames, frameIfindex, rounds)");
+    if (!HasTag(env, info[0], kVrrpSocketTag)) ThrowTyped(env, "ERR_NATIVE_ARGS", "socket must be a VrrpSocket");
+    if (!HasTag(env, info[3], kPacketSocketTag)) ThrowTyped(env, "ERR_NATIVE_ARGS", "packet must be a PacketSocket");
+    socketRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+    packetRef_ = Napi::Persistent(info[3].As<Napi::Object>());
+    socket_ = VrrpSocket::Unwrap(info[0].As<Napi::Object>());
+    packet_ = PacketSocket::Unwrap(info[3].As<Napi::Object>());
+    size_t alen = socket_->family() == 6 ? 16 : 4;
+    for (const Napi::Object& a : Items(env, info[1], "adverts")) {
+      auto payload = Bytes(env, a.Get(0u), 0, kMaxAdvert, "advert payload");
+      auto dst = Bytes(env, a.Get(1u), alen, alen, "advert dst");
+      auto src = Bytes(env, a.Get(2u), alen, alen, "advert src");
+      adverts_.push_back({payload, dst, src});
+    }
+    for (const Napi::Object& c : Items(env, info[2], "changes")) {
+      AddressChange ch;
+      ch.add = true;
+      ch.family = IntField(c, "family", 4, 6);
+      if (ch.family == 5) ThrowTyped(env, "ERR_NATIVE_ARGS", "family must be 4 or 6");
+      ch.ifindex = IntField(c, "ifindex", 1, 1 << 30);
+      ch.prefix = IntField(c, "prefix", 0, ch.family == 6 ? 128 : 32);
+      ch.scope = IntField(c, "scope", 0, 255);
+      auto addr = Bytes(env, c.Get("address"), ch.family == 6 ? 16 : 4, ch.family == 6 ? 16 : 4, "address");
+      std::memcpy(ch.address, addr.data(), addr.size());
+      Napi::Value label = c.Get("label");
+      if (label.IsString()) ch.label = label.As<Napi::String>().Utf8Value();
+      if (ch.label.size() > 15) ThrowTyped(env, "ERR_NATIVE_ARGS", "label is longer than 15 bytes");
+      ch.nodad = c.Get("nodad").ToBoolean();
+      changes_.push_back(ch);
+    }
+    Napi::Value frames = info[4];
+    if (!frames.IsArray()) ThrowTyped(env, "ERR_NATIVE_ARGS", "frames must be an array");
+    Napi::Array list = frames.As<Napi::Array>();
+    if (list.Length() > 255) ThrowTyped(env, "ERR_NATIVE_ARGS", "at most 255 frames");
+    for (uint32_t i = 0; i < list.Length(); i++) frames_.push_back(Bytes(env, list.Get(i), 14, 1514, "frame"));
+    frameIfindex_ = static_cast<int>(ArgInt(info, 5, 1, 1 << 30));
+    rounds_ = static_cast<int>(ArgInt(info, 6, 0, 255));
+    napi_type_tag_object(env, info.This(), &kTakeoverTag);
+  }
+
+  void Run() override {
+    advertRc_.clear();
+    addressRc_.clear();
+    frameRc_ = 0;
+    for (const auto& a : adverts_) advertRc_.push_back(socket_->SendNow(a.payload.data(), a.payload.size(), a.dst.data(), a.src.data()));
+    bool up = true;
+    for (const auto& c : changes_) {
+      int rc = ChangeAddress(c, 2000);
+      if (rc == -EEXIST) rc = 0;  // already there (a crashed run left it): it is up
+      addressRc_.push_back(rc);
+      if (rc != 0) up = false;
+    }
+    if (up) {
+      for (int r = 0; r < rounds_; r++)
+        for (const auto& f : frames_) {
+          int rc = packet_->SendNow(frameIfindex_, f.data(), f.size());
+          if (rc < 0 && frameRc_ == 0) frameRc_ = rc;
+        }
+    }
+    ran_ = true;
+  }
+
+ private:
+  using Bytes_ = std::vector<uint8_t>;
+  struct Advert_ {
+    Bytes_ payload, dst, src;
+  };
+
+  static std::vector<Napi::Object> Items(Napi::Env env, Napi::Value v, const char* what) {
+    if (!v.IsArray()) ThrowTyped(env, "ERR_NATIVE_ARGS", std::string(what) + " must be an array");
+    Napi::Array a = v.As<Napi::Array>();
+    if (a.Length() > 255) ThrowTyped(env, "ERR_NATIVE_ARGS", std::string(what) + ": at most 255");
+    std::vector<Napi::Object> out;
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value item = a.Get(i);
+      if (!item.IsObject()) ThrowTyped(env, "ERR_NATIVE_ARGS", std::string(what) + " must hold objects");
+      out.push_back(item.As<Napi::Object>());
+    }
+    return out;
+  }
+
+  static Bytes_ Bytes(Napi::Env env, Napi::Value v, size_t min, size_t max, const char* what) {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) ThrowTyped(env, "ERR_NATIVE_ARGS", std::string(what) + " must be a Buffer");
+    auto b = v.As<Napi::Uint8Array>();
+    if (b.ByteLength() < min || b.ByteLength() > max) ThrowTyped(env, "ERR_NATIVE_ARGS", std::string(what) + " has the wrong length");
+    return Bytes_(b.Data(), b.Data() + b.ByteLength());
+  }
+
+  Napi::Value RunFn(const Napi::CallbackInfo& info) {
+    Run();
+    return Result(info);
+  }
+
+  // {adverts: [rc...], addresses: [rc...], frames: rc} of the last run, or null if none since the last call.
+  Napi::Value Result(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ran_) return env.Null();
+    ran_ = false;
+    Napi::Object r = Napi::Object::New(env);
+    Napi::Array a = Napi::Array::New(env, advertRc_.size());
+    for (size_t i = 0; i < advertRc_.size(); i++) a.Set(static_cast<uint32_t>(i), advertRc_[i]);
+    Napi::Array c = Napi::Array::New(env, addressRc_.size());
+    for (size_t i = 0; i < addressRc_.size(); i++) c.Set(static_cast<uint32_t>(i), addressRc_[i]);
+    r.Set("adverts", a);
+    r.Set("addresses", c);
+    r.Set("frames", frameRc_);
+    return r;
+  }
+
+  Napi::ObjectReference socketRef_, packetRef_;  // keep both sockets alive while we point at them
+  VrrpSocket* socket_ = nullptr;
+  PacketSocket* packet_ = nullptr;
+  std::vector<Advert_> adverts_;
+  std::vector<AddressChange> changes_;
+  std::vector<Bytes_> frames_;
+  int frameIfindex_ = 0;
+  int rounds_ = 0;
+  bool ran_ = false;
+  std::vector<int> advertRc_, addressRc_;
+  int frameRc_ = 0;
+};
+
+
 void Init(Napi::Env env, Napi::Object target) {
   target.Set("encode", Napi::Function::New(env, Encode, "encode"));
   target.Set("decode", Napi::Function::New(env, Decode, "decode"));
@@ -294,8 +453,16 @@ void Init(Napi::Env env, Napi::Object target) {
   target.Set("ifMac", Napi::Function::New(env, IfMacFn, "ifMac"));
   target.Set("VrrpSocket", VrrpSocket::Define(env));
   target.Set("PacketSocket", PacketSocket::Define(env));
+  target.Set("Takeover", Takeover::Define(env));
 }
 
 }  // namespace
+
+namespace hakit::vrrp {
+Prelude* UnwrapPrelude(Napi::Env env, Napi::Value value) {
+  if (!HasTag(env, value, kTakeoverTag)) return nullptr;
+  return Takeover::Unwrap(value.As<Napi::Object>());
+}
+}  // namespace hakit::vrrp
 
 HAKIT_REGISTER("vrrp", Init);

@@ -3,12 +3,10 @@
 // master moves the VIP, with gratuitous ARP, within the master-down interval + 50 ms, measured
 // on kernel timestamps of a bridge capture.
 const test = require('ava');
-const { needs, missing } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, sleep } = require('../../labs/vrrp/suite');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkvf', 2);
 const VIP = '192.0.2.100';
 // The bound: master-down + 50 ms for the advert and the GARP. The VIP is added with one
 // synchronous rtnetlink request, so the GARP follows the advert by well under a millisecond
@@ -16,9 +14,7 @@ const VIP = '192.0.2.100';
 const SLACK = 0.05;
 let lab;
 
-test.before(() => { if (!missing(requirements)) lab = new Lab(2, 'hkvf').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 it('v3, advert_int 1: keepalived master SIGKILLed -> hakit adverts at 3.609 s and has the VIP with 5 GARPs, both within + 50 ms', async (t) => {
   const ka = await lab.keepalived(1, conf({ prio: 150, adv: 1 }));

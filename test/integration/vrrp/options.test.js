@@ -4,18 +4,14 @@
 const test = require('ava');
 const fs = require('fs');
 const path = require('path');
-const { needs, missing } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkvo');
 let lab;
 
-test.before(() => { if (!missing(requirements)) lab = new Lab(3, 'hkvo').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 /** Time of the first JSON log line of `child` whose msg matches `re`, in ms since the epoch. */
 function logTime(child, re) {
@@ -73,4 +69,60 @@ it('track_interface follows link events at once (no poll); track_file faults and
   await lab.waitState(hk, 'MASTER', 3000);
   t.true(lab.hasAddress(1, '192.0.2.100'));
   t.truthy(logTime(hk, /tracked file gate .* reads 1/));
+});
+
+it('no_accept (vrrp_strict): like keepalived, a master drops packets to its VIPs with nftables, only while master; accept lets them in', async (t) => {
+  const VIP = '192.0.2.100';
+  const strict = (prio, extra = '') => conf({ prio, adv: 0.1, globals: '    vrrp_strict', extra });
+  // keepalived's behaviour, the reference: a SYN to the VIP gets no answer while it is master
+  const ka = await lab.keepalived(1, strict(150));
+  await lab.waitState(ka, 'MASTER', 5000);
+  t.is(lab.probeTcp(3, VIP), 'timeout', 'keepalived (vrrp_strict) drops packets to its VIP');
+  t.is(lab.probeTcp(3, '192.0.2.11'), 'refused', 'its own address still answers');
+  await lab.reset();
+  // hakit, same configuration, against keepalived as the backup
+  const kb = await lab.keepalived(1, strict(100));
+  const hk = await lab.hakit(2, strict(150));
+  await lab.waitState(hk, 'MASTER', 5000);
+  await sleep(200);
+  t.true(lab.hasAddress(2, VIP));
+  t.is(lab.probeTcp(3, VIP), 'timeout', 'hakit (vrrp_strict) drops packets to its VIP');
+  t.is(lab.probeTcp(3, '192.0.2.12'), 'refused');
+  t.regex(lab.nftRuleset(2), /table ip hakit \{[\s\S]*elements = \{ 192\.0\.2\.100 \}[\s\S]*ip daddr @vips drop/);
+  // a higher-priority keepalived takes over: hakit's drop rule goes with the state
+  await lab.reset();
+  const hk2 = await lab.hakit(2, strict(100));
+  await lab.waitState(hk2, 'MASTER', 5000);
+  t.regex(lab.nftRuleset(2), /elements = \{ 192\.0\.2\.100 \}/);
+  const ka2 = await lab.keepalived(1, strict(150));
+  await lab.waitState(hk2, 'BACKUP', 5000);
+  await sleep(200);
+  t.notRegex(lab.nftRuleset(2), /elements/, 'no element while BACKUP');
+  await lab.stop(hk2);
+  t.notRegex(lab.nftRuleset(2), /table ip hakit/, 'table removed on stop');
+  void kb; void ka2;
+  await lab.reset();
+  // accept under vrrp_strict: the VIP answers
+  const hk3 = await lab.hakit(2, strict(150, '    accept'));
+  await lab.waitState(hk3, 'MASTER', 5000);
+  await sleep(200);
+  t.is(lab.probeTcp(3, VIP), 'refused', 'accept mode: the VIP answers');
+});
+
+it('unicast_peer min_ttl / max_ttl: keepalived and hakit drop a peer\'s adverts outside the range and obey one inside', async (t) => {
+  const c = conf({ vrid: 53, prio: 150, adv: 0.1, unicastSrc: '192.0.2.11', peers: ['192.0.2.13 min_ttl 60 max_ttl 64'] });
+  const hex = vrrp.encodeAdvert({ version: 3, vrid: 53, priority: 200, interval: 10, addresses: ['192.0.2.100'], src: '192.0.2.13', dst: '192.0.2.11' }).toString('hex');
+  for (const kind of ['keepalived', 'hakit']) {
+    const node = await lab[kind](1, c);
+    await lab.waitState(node, 'MASTER', 5000);
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 255, count: 2 });
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 59 });
+    await sleep(300);
+    t.is(await lab.state(node), 'MASTER', `${kind}: TTL 255 and 59 are outside 60-64`);
+    t.is((lab.kaLog(node).match(/TTL\/HL (255|59) not in range 60 - 64/g) ?? []).length, 3, `${kind} logs each drop`);
+    if (kind === 'hakit') t.is((await lab.instanceStatus(node)).counters.ip_ttl_err, 3);
+    lab.inject(3, hex, { dst: '192.0.2.11', ttl: 64 });
+    await lab.waitState(node, 'BACKUP', 2000);
+    await lab.reset();
+  }
 });

@@ -2,21 +2,17 @@
 // hakit vs keepalived 2.2.7, VRRPv2 with simple password authentication (advert_int 1 s, the
 // smallest v2 allows).
 const test = require('ava');
-const { needs, missing } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkv2');
 const VIP = '192.0.2.100';
 const v2 = (prio) => conf({ version: 2, vrid: 54, prio, adv: 1, auth: 'secret12' });
 const SLACK = 0.05;  // the bound: master-down + 50 ms, for the advert and the GARP
 let lab;
 
-test.before(() => { if (!missing(requirements)) lab = new Lab(3, 'hkv2').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 it('v2 PASS: keepalived accepts hakit as master; tshark decodes the adverts; bad password, auth type and interval are counted', async (t) => {
   const ka = await lab.keepalived(1, v2(100));

@@ -2,19 +2,14 @@
 // hakit vs keepalived 2.2.7, VRRPv3 over IPv4 on a netns segment. Logic tests use advert_int
 // 0.1 s (master-down 0.36 s) to stay fast; timing is in failover.test.js.
 const test = require('ava');
-const { needs } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, hakitPreempts, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkv4');
 const VIP = '192.0.2.100';
 let lab;
-
-test.before(() => { if (!require('../../helpers/env').missing(requirements)) lab = new Lab(3, 'hkv4').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 /** Every VRRP packet hakit sent (by source) decodes cleanly in tshark with a good checksum. */
 function assertClean(t, packets, src) {
@@ -30,16 +25,9 @@ function assertClean(t, packets, src) {
 
 it('the higher priority wins whichever side it is on', async (t) => {
   // keepalived MASTER first, hakit with the higher priority preempts it
-  const ka = await lab.keepalived(1, conf({ prio: 100, adv: 0.1 }));
-  await lab.waitState(ka, 'MASTER', 5000);
-  const cap = await lab.capture('br');
-  const hk = await lab.hakit(2, conf({ prio: 150, adv: 0.1 }));
-  await lab.waitState(hk, 'MASTER', 5000);
-  await lab.waitState(ka, 'BACKUP', 2000);
-  await sleep(300);
+  const { hk, packets } = await hakitPreempts(lab, (prio) => conf({ prio, adv: 0.1 }));
   t.true(lab.hasAddress(2, VIP));
   t.false(lab.hasAddress(1, VIP));
-  const packets = lab.decode(await cap.stop());
   assertClean(t, packets, '192.0.2.12');
   t.true(packets.some((p) => p.garp && p.arpIp === VIP && p.ethSrc === '02:00:00:00:00:02'));
   t.is((await lab.instanceStatus(hk)).counters.become_master, 1);
@@ -228,15 +216,7 @@ it('SIGHUP reload changes the priority without a failover', async (t) => {
 });
 
 it('use_vmac: adverts and GARPs from 00:00:5e:00:01:VRID, VIP on the macvlan, keepalived (use_vmac) agrees', async (t) => {
-  const vm = (prio) => conf({ vrid: 56, prio, adv: 0.1, extra: '    use_vmac' });
-  const ka = await lab.keepalived(1, vm(100));
-  await lab.waitState(ka, 'MASTER', 5000);
-  const cap = await lab.capture('br');
-  const hk = await lab.hakit(2, vm(150));
-  await lab.waitState(hk, 'MASTER', 5000);
-  await lab.waitState(ka, 'BACKUP', 3000);
-  await sleep(300);
-  const packets = lab.decode(await cap.stop());
+  const { ka, hk, packets } = await hakitPreempts(lab, (prio) => conf({ vrid: 56, prio, adv: 0.1, extra: '    use_vmac' }));
   const mine = assertClean(t, packets, '192.0.2.12');
   t.true(mine.every((p) => p.ethSrc === '00:00:5e:00:01:38'));
   t.true(packets.some((p) => p.garp && p.arpIp === VIP && p.ethSrc === '00:00:5e:00:01:38'));
@@ -247,15 +227,7 @@ it('use_vmac: adverts and GARPs from 00:00:5e:00:01:VRID, VIP on the macvlan, ke
 });
 
 it('vmac_xmit_base: adverts from eth0\'s MAC, VIP and GARPs on the VMAC, keepalived (same options) agrees', async (t) => {
-  const vm = (prio) => conf({ vrid: 58, prio, adv: 0.1, extra: '    use_vmac\n    vmac_xmit_base' });
-  const ka = await lab.keepalived(1, vm(100));
-  await lab.waitState(ka, 'MASTER', 5000);
-  const cap = await lab.capture('br');
-  const hk = await lab.hakit(2, vm(150));
-  await lab.waitState(hk, 'MASTER', 5000);
-  await lab.waitState(ka, 'BACKUP', 3000);
-  await sleep(300);
-  const packets = lab.decode(await cap.stop());
+  const { ka, hk, packets } = await hakitPreempts(lab, (prio) => conf({ vrid: 58, prio, adv: 0.1, extra: '    use_vmac\n    vmac_xmit_base' }));
   const mine = assertClean(t, packets, '192.0.2.12');
   t.true(mine.every((p) => p.ethSrc === '02:00:00:00:00:02'), 'adverts leave from the base interface');
   t.true(packets.some((p) => p.garp && p.arpIp === VIP && p.ethSrc === '00:00:5e:00:01:3a'));

@@ -1,30 +1,18 @@
 'use strict';
 // hakit vs keepalived 2.2.7, VRRPv3 over IPv6 (link-local first VIP, as RFC 5798 asks).
 const test = require('ava');
-const { needs, missing } = require('../../helpers/env');
-const { Lab, sleep } = require('../../labs/vrrp/lab');
 const { conf } = require('../../labs/vrrp/conf');
-const requirements = require('../../labs/vrrp/requirements');
+const { labSuite, hakitPreempts, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
-const it = needs(test.serial, requirements);
+const { it, lab: theLab } = labSuite(test, 'hkv6');
 const VIPS = ['fe80::55', '2001:db8::100'];
 const v6 = (prio, extra = {}) => conf({ vrid: 55, prio, adv: 0.1, vips: ['fe80::55/64', '2001:db8::100/64'], ...extra });
 let lab;
-
-test.before(() => { if (!missing(requirements)) lab = new Lab(3, 'hkv6').up(); });
-test.after.always(() => lab?.down());
-test.afterEach.always(async () => lab && (await lab.reset()));
+test.beforeEach(() => { lab = theLab(); });
 
 it('IPv6: hakit preempts keepalived, adds both VIPs and sends unsolicited NAs; keepalived accepts its adverts', async (t) => {
-  const ka = await lab.keepalived(1, v6(100));
-  await lab.waitState(ka, 'MASTER', 5000);
-  const cap = await lab.capture('br');
-  const hk = await lab.hakit(2, v6(150));
-  await lab.waitState(hk, 'MASTER', 5000);
-  await lab.waitState(ka, 'BACKUP', 3000);
-  await sleep(300);
-  const packets = lab.decode(await cap.stop());
+  const { packets } = await hakitPreempts(lab, v6);
   const mine = packets.filter((p) => p.vrrp && p.src === 'fe80::ff:fe00:2');
   t.true(mine.length > 0);
   for (const p of mine) {
@@ -75,14 +63,7 @@ it('IPv6: SIGKILL of the keepalived master: hakit takes the VIPs', async (t) => 
 
 it('IPv6 use_vmac: adverts and NAs from 00:00:5e:00:02:VRID with the parent\'s link-local source, as keepalived; it accepts them', async (t) => {
   const vm = (prio) => conf({ vrid: 57, prio, adv: 0.1, vips: ['fe80::57/64', '2001:db8::157/64'], extra: '    use_vmac' });
-  const ka = await lab.keepalived(1, vm(100));
-  await lab.waitState(ka, 'MASTER', 5000);
-  const cap = await lab.capture('br');
-  const hk = await lab.hakit(2, vm(150));
-  await lab.waitState(hk, 'MASTER', 5000);
-  await lab.waitState(ka, 'BACKUP', 3000);
-  await sleep(300);
-  const packets = lab.decode(await cap.stop());
+  const { ka, hk, packets } = await hakitPreempts(lab, vm);
   const mine = packets.filter((p) => p.vrrp && p.ethSrc === '00:00:5e:00:02:39' && p.prio === 150);
   t.true(mine.length > 0);
   for (const p of mine) t.like(p, { src: 'fe80::ff:fe00:2', dst: 'ff02::12', checksum: '1', ttl: 255, malformed: false });
@@ -90,6 +71,20 @@ it('IPv6 use_vmac: adverts and NAs from 00:00:5e:00:02:VRID with the parent\'s l
   t.deepEqual([...new Set(nas.map((p) => p.naTarget))].sort(), ['2001:db8::157', 'fe80::57']);
   const onVmac = lab.addresses(2).filter((a) => a.dev === 'vrrp.57').map((a) => a.address).sort();
   t.deepEqual(onVmac, ['2001:db8::157', 'fe80::57', 'fe80::ff:fe00:2'], 'VIPs and the parent\'s link-local, no EUI-64 address');
+  await lab.stop(hk);
+  await lab.waitState(ka, 'MASTER', 3000);
+});
+
+it('IPv6 vmac_xmit_base: adverts from eth0 (MAC and link-local), VIPs and NAs on the VMAC, no link-local copied to it, as keepalived', async (t) => {
+  const vm = (prio) => conf({ vrid: 59, prio, adv: 0.1, vips: ['fe80::59/64', '2001:db8::159/64'], extra: '    use_vmac\n    vmac_xmit_base' });
+  const { ka, hk, packets } = await hakitPreempts(lab, vm);
+  const mine = packets.filter((p) => p.vrrp && p.prio === 150);
+  t.true(mine.length > 0);
+  for (const p of mine) t.like(p, { ethSrc: '02:00:00:00:00:02', src: 'fe80::ff:fe00:2', dst: 'ff02::12', checksum: '1', ttl: 255, malformed: false });
+  const nas = packets.filter((p) => p.na && p.ethSrc === '00:00:5e:00:02:3b');
+  t.deepEqual([...new Set(nas.map((p) => p.naTarget))].sort(), ['2001:db8::159', 'fe80::59']);
+  const onVmac = lab.addresses(2).filter((a) => a.dev === 'vrrp.59').map((a) => a.address).sort();
+  t.deepEqual(onVmac, ['2001:db8::159', 'fe80::59'], 'keepalived leaves the parent\'s link-local off the VMAC with vmac_xmit_base');
   await lab.stop(hk);
   await lab.waitState(ka, 'MASTER', 3000);
 });

@@ -233,6 +233,21 @@ class Lab {
     return this.exec(i, process.execPath, [path.join(__dirname, 'inject.js'), 'eth0', String(ttl), dst, hex, String(count)]);
   }
 
+  /**
+   * Does host i's kernel accept a TCP SYN to address:port? 'refused' (a RST came back: accepted,
+   * nothing listens), 'timeout' (dropped, e.g. by no_accept) or 'connected'.
+   */
+  probeTcp(i, address, port = 9, ms = 400) {
+    const code = `const s=require('net').connect(${port},${JSON.stringify(address)});s.setTimeout(${ms},()=>{console.log('timeout');process.exit(0)});` +
+      `s.on('connect',()=>{console.log('connected');process.exit(0)});s.on('error',(e)=>{console.log(e.code==='ECONNREFUSED'?'refused':e.code);process.exit(0)})`;
+    return this.exec(i, process.execPath, ['-e', code]).trim();
+  }
+
+  /** `nft list ruleset` in host i ('' if nft has nothing). */
+  nftRuleset(i) {
+    return this.exec(i, '/usr/sbin/nft', ['list', 'ruleset']);  // not node_modules/.bin/nft (@vercel/nft)
+  }
+
   /** tcpdump on a host's eth0 (or 'br'); resolves to {stop(): Promise<file>} once listening. */
   async capture(where, filter = 'ip proto 112 or ip6 proto 112 or arp or icmp6') {
     const file = path.join(this.dir, `cap-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.pcap`);

@@ -7,4 +7,5 @@ module.exports = [
   requires.command('keepalived', 'keepalived'),
   requires.command('tcpdump', 'tcpdump'),
   requires.command('tshark', 'tshark'),
+  { what: '/usr/sbin/nft (apt-get install nftables)', ok: () => require('fs').existsSync('/usr/sbin/nft') },
 ];

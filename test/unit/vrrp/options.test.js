@@ -103,7 +103,7 @@ ${instance('    track_file {\n        weighted\n        gate weight 0\n    }')}`
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('unicast_ttl, check_unicast_src (instance and global), min_ttl turns the check on, accept / no_accept', (t) => {
+test('unicast_ttl, check_unicast_src (instance and global), min_ttl / max_ttl per peer, accept / no_accept / vrrp_strict', (t) => {
   const peers = '    unicast_src_ip 192.0.2.11\n    unicast_peer {\n        192.0.2.12\n    }\n';
   let c = vrrp.parseConfig(instance(`${peers}    unicast_ttl 64\n    check_unicast_src\n    accept`));
   t.is(c.instances[0].unicastTtl, 64);
@@ -113,10 +113,33 @@ test('unicast_ttl, check_unicast_src (instance and global), min_ttl turns the ch
   t.true(c.instances[0].checkUnicastSrc);
   t.is(c.instances[0].unicastTtl, undefined);
   c = vrrp.parseConfig(instance(peers.replace('192.0.2.12', '192.0.2.12 min_ttl 250')));
-  t.true(c.instances[0].checkUnicastSrc);
-  t.is(c.warnings.length, 1);
-  c = vrrp.parseConfig(instance('    no_accept'));
-  t.regex(c.warnings[0].message, /no_accept/);
+  t.true(c.instances[0].checkUnicastSrc, 'min_ttl turns check_unicast_src on (keepalived)');
+  t.deepEqual(c.instances[0].unicastPeerTtl, { '192.0.2.12': { min: 250, max: 255 } });
+  t.deepEqual(c.warnings, []);
+  c = vrrp.parseConfig(instance(peers.replace('192.0.2.12', '192.0.2.12 max_ttl 64 min_ttl 60')));
+  t.deepEqual(c.instances[0].unicastPeerTtl, { '192.0.2.12': { min: 60, max: 64 } });
+  t.throws(() => vrrp.parseConfig(instance(peers.replace('192.0.2.12', '192.0.2.12 min_ttl 70 max_ttl 60'))), { message: /min_ttl 70 is above max_ttl 60/ });
+  t.throws(() => vrrp.parseConfig(instance(peers.replace('192.0.2.12', '192.0.2.12 min_ttl 256'))), { message: /min_ttl: expected an integer in 0-255/ });
+  t.throws(() => vrrp.parseConfig(instance(peers.replace('192.0.2.12', '192.0.2.12 ttl 3'))), { message: /unknown option 'ttl'/ });
+  t.true(vrrp.parseConfig(instance('    no_accept')).instances[0].noAccept);
+  t.is(vrrp.parseConfig(instance('    accept')).instances[0].noAccept, undefined);
+  t.is(vrrp.parseConfig(instance('')).instances[0].noAccept, undefined, 'accept mode by default, as keepalived without vrrp_strict');
+  const strict = (body, prio = 100) => vrrp.parseConfig(`global_defs {
+    vrrp_strict
+    vrrp_version 3
+}
+${instance(body).replace('priority 100', `priority ${prio}`)}`).instances[0];
+  t.true(strict('').noAccept, 'vrrp_strict implies no_accept');
+  t.is(strict('    accept').noAccept, undefined, 'unless accept is set');
+  t.is(strict('', 255).noAccept, undefined, 'or the instance is the address owner');
+  t.is(vrrp.parseConfig(`global_defs {
+    nftables vrrp_fw
+}
+${instance('    no_accept')}`).nftTable, 'vrrp_fw');
+  t.throws(() => vrrp.parseConfig(`global_defs {
+    nftables 1bad
+}
+${instance('')}`), { message: /not a valid table name/ });
   t.throws(() => vrrp.parseConfig(instance('    unicast_ttl 256')), { code: 'VRRP_BAD_CONFIG', message: /keepalived.conf:\d+: unicast_ttl: expected an integer in 1-255/ });
   t.throws(() => new vrrp.VrrpInstance({ name: 'x', interface: 'eth0', vrid: 1, priority: 100, advertInt: 1000, vips: [{ address: '192.0.2.1', prefix: 32 }], unicastTtl: 0 }, {}), { code: 'ERR_INVALID_ARG' });
 });
@@ -136,6 +159,21 @@ test('check_unicast_src drops adverts from a non-peer (counted); without it they
     m.receive({ payload: advert('192.0.2.12'), src: '192.0.2.12', dst: '192.0.2.11', ttl: 64 });
     t.is(m.state, 'BACKUP', 'a configured peer is accepted, with any TTL in unicast mode');
   }
+});
+
+test('unicast_peer min_ttl / max_ttl: adverts outside the peer\'s range are dropped as ip_ttl_err', (t) => {
+  const clock = new vrrp.FakeClock();
+  const wire = new Wire(clock);
+  const m = wire.instance('192.0.2.11', { priority: 150, unicastPeers: ['192.0.2.12'], unicastPeerTtl: { '192.0.2.12': { min: 60, max: 64 } }, checkUnicastSrc: true });
+  m.start();
+  clock.advance(4000);
+  const advert = vrrp.encodeAdvert({ version: 3, vrid: 51, priority: 200, interval: 100, addresses: ['192.0.2.100'], src: '192.0.2.12', dst: '192.0.2.11' });
+  for (const ttl of [255, 59, 65]) m.receive({ payload: advert, src: '192.0.2.12', dst: '192.0.2.11', ttl });
+  t.is(m.counters.ip_ttl_err, 3);
+  t.is(m.state, 'MASTER');
+  m.receive({ payload: advert, src: '192.0.2.12', dst: '192.0.2.11', ttl: 64 });
+  t.is(m.state, 'BACKUP');
+  t.throws(() => wire.instance('192.0.2.13', { unicastPeers: ['192.0.2.12'], unicastPeerTtl: { '192.0.2.12': { min: 70, max: 60 } } }), { code: 'ERR_INVALID_ARG' });
 });
 
 test('interface tracker follows link events: down, up, rename away, removal, lost events reread /sys', (t) => {
