@@ -59,7 +59,8 @@ export function encodeProxyV1(addresses?: ProxyAddresses): Buffer {
   return Buffer.from(`PROXY TCP${family} ${src} ${dst} ${addresses.sourcePort} ${addresses.destinationPort}\r\n`, 'latin1');
 }
 
-function ipBytes(ip: string, family: 4 | 6): Buffer {
+/** Network-order bytes of a numeric address (4 or 16). */
+export function ipBytes(ip: string, family: 4 | 6): Buffer {
   if (family === 4) return Buffer.from(ip.split('.').map(Number));
   // Expand "::" and embedded IPv4.
   let text = ip;
