@@ -22,7 +22,7 @@ test('ICMPv6 echo request: type 128, checksum left to the kernel (RFC 3542)', (t
 });
 
 test('echo replies are found after the IPv4 header, at 0 for IPv6; anything else is refused', (t) => {
-  const reply4 = Buffer.alloc(28);
+  const reply4 = Buffer.alloc(32);
   reply4[0] = 0x46; // IHL 6: a 24-byte header with options
   reply4[24] = 0; // echo reply
   t.is(lb.echoReplyOffset(reply4, 4), 24);
