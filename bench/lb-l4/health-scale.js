@@ -22,10 +22,11 @@ if (process.argv[2] === 'child') {
   const [type, port, count] = [process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
   const pool = new lb.Pool({ servers: Array.from({ length: count }, (_, i) => ({ id: `s${i}`, host: '127.0.0.1', port })) });
   const checker = new lb.HealthChecker(pool, { type, intervalMs: 2000, timeoutMs: 1000, jitter: 0.1, custom: async () => true });
+  let down = 0;
+  checker.on('change', (c) => { down += c.health === 'down' ? 1 : -1; });
   checker.start();
   const report = () => {
     const s = checker.stats();
-    const down = pool.servers.filter((x) => x.health === 'down').length;
     process.stdout.write(`${JSON.stringify({ checks: s.checks, failed: s.failed, down })}\n`);
   };
   setInterval(report, 250);

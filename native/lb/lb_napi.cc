@@ -53,7 +53,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       InstanceMethod("connect", &EngineWrap::Connect),
       InstanceMethod("readProxyHeader", &EngineWrap::ReadProxy),
       InstanceMethod("close", &EngineWrap::CloseConn),
-      InstanceMethod("probe", &EngineWrap::ProbeTcp),
       InstanceMethod("openConnections", &EngineWrap::OpenConnections),
       InstanceMethod("ref", &EngineWrap::Ref),
       InstanceMethod("unref", &EngineWrap::Unref),
@@ -169,16 +168,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value CloseConn(const Napi::CallbackInfo& info) {
     Live(info.Env())->Close(ConnArg(info, 0));
-    return info.Env().Undefined();
-  }
-
-  // probe(id, host, port, timeoutMs)
-  Napi::Value ProbeTcp(const Napi::CallbackInfo& info) {
-    uint64_t id = ConnArg(info, 0);
-    std::string host = ArgString(info, 1);
-    int port = static_cast<int>(ArgInt(info, 2, 1, 65535));
-    int timeout = static_cast<int>(ArgInt(info, 3, 1, 1 << 30));
-    Live(info.Env())->Probe(id, host, port, timeout);
     return info.Env().Undefined();
   }
 
