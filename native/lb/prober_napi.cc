@@ -1,8 +1,9 @@
 // N-API binding of the batched TCP prober: submit(records, count) hands a packed batch to the
-// probe thread with one call; finished probes come back as one Int32Array [id, errno, micros]*
-// per callback.
+// probe thread with one call; finished probes are written into the caller's own Int32Array
+// ([id, errno, micros]*) and announced with one callback(count) per batch: nothing allocated.
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "common/args.h"
@@ -18,6 +19,7 @@ struct ProberShared {
   std::unique_ptr<Prober> prober;
   Napi::ThreadSafeFunction tsfn;
   std::vector<ProbeOutcome> outcomes;  // reused between batches
+  Napi::Reference<Napi::Int32Array> output;  // JS thread only
 };
 
 class ProberWrap : public Napi::ObjectWrap<ProberWrap> {
@@ -32,11 +34,15 @@ class ProberWrap : public Napi::ObjectWrap<ProberWrap> {
     });
   }
 
-  // new TcpProber(onOutcomes(Int32Array))
+  // new TcpProber(onOutcomes(count), output: Int32Array of at least 3 elements)
   explicit ProberWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProberWrap>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsFunction()) ThrowTyped(env, "ERR_NATIVE_ARGS", "argument 0 must be a function");
+    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[1].As<Napi::Int32Array>().ElementLength() < 3)
+      ThrowTyped(env, "ERR_NATIVE_ARGS", "argument 1 must be an Int32Array of at least 3 elements");
     shared_ = std::make_shared<ProberShared>();
+    shared_->output = Napi::Persistent(info[1].As<Napi::Int32Array>());
     shared_->tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "hakit-lb-prober", 0, 1);
     std::shared_ptr<ProberShared> shared = shared_;
     ProberShared* raw = shared_.get();
@@ -45,6 +51,7 @@ class ProberWrap : public Napi::ObjectWrap<ProberWrap> {
         raw->tsfn.NonBlockingCall([shared](Napi::Env callEnv, Napi::Function callback) { Deliver(callEnv, callback, shared.get()); });
       });
     } catch (const std::runtime_error& e) {
+      shared_->output.Reset();
       shared_->tsfn.Release();
       ThrowTyped(env, "LB_PROBER", e.what());
     }
@@ -61,17 +68,24 @@ class ProberWrap : public Napi::ObjectWrap<ProberWrap> {
   static void Deliver(Napi::Env env, Napi::Function callback, ProberShared* shared) {
     if (!shared->prober) return;
     shared->prober->Take(&shared->outcomes);
-    size_t n = shared->outcomes.size();
-    if (n == 0) return;
-    Napi::Int32Array array = Napi::Int32Array::New(env, n * 3);
-    int32_t* out = array.Data();
-    for (size_t i = 0; i < n; i++) {
-      const ProbeOutcome& o = shared->outcomes[i];
-      out[i * 3] = static_cast<int32_t>(o.id);
-      out[i * 3 + 1] = o.error;
-      out[i * 3 + 2] = static_cast<int32_t>(std::min<uint32_t>(o.micros, INT32_MAX));
+    if (shared->output.IsEmpty()) return;
+    Napi::Int32Array array = shared->output.Value();
+    const size_t capacity = array.ElementLength() / 3;
+    const size_t n = shared->outcomes.size();
+    // In chunks of the output's capacity; the callback consumes each chunk before the next.
+    for (size_t done = 0; done < n;) {
+      const size_t count = std::min(capacity, n - done);
+      int32_t* out = array.Data();
+      for (size_t i = 0; i < count; i++) {
+        const ProbeOutcome& o = shared->outcomes[done + i];
+        out[i * 3] = static_cast<int32_t>(o.id);
+        out[i * 3 + 1] = o.error;
+        out[i * 3 + 2] = static_cast<int32_t>(std::min<uint32_t>(o.micros, INT32_MAX));
+      }
+      done += count;
+      callback.Call({Napi::Number::New(env, static_cast<double>(count))});
+      if (!shared->prober || env.IsExceptionPending()) return;
     }
-    callback.Call({array});
   }
 
   static void Cleanup(void* arg) {
@@ -84,6 +98,7 @@ class ProberWrap : public Napi::ObjectWrap<ProberWrap> {
     if (!shared_ || !shared_->prober) return;
     shared_->prober->Shutdown();  // joins the thread: nothing notifies after this
     shared_->prober.reset();
+    shared_->output.Reset();
     shared_->tsfn.Release();
   }
 

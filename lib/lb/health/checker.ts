@@ -24,80 +24,12 @@ import { Pinger } from './icmp';
 import { probeAddress, probeDetail, tcpProbeBatcher, type ProbeAddress, type TcpProbeBatcher, type TcpProbeSink } from './native-tcp';
 import { DeadlineList, DueHeap, type DeadlineItem, type HeapItem } from './schedule';
 import {
-  agentProbe, customProbe, errorDetail, httpProbe, statusMatcher, tcpProbe, tlsProbe,
-  type AgentCheckOptions, type CustomCheck, type HttpCheckOptions, type ProbeContext, type ProbeResult,
+  agentProbe, customProbe, errorDetail, httpProbe, statusMatcher, tcpProbe, tlsProbe, type ProbeContext, type ProbeResult,
 } from './probes';
+import { checkTypes, realClock, type Clock, type HealthCheckOptions, type HealthCheckerEvents, type HealthCheckerStats, type ServerCheckStatus } from './types';
 
-export type CheckType = 'tcp' | 'tls' | 'http' | 'https' | 'icmp' | 'agent' | 'custom' | 'none';
-export const checkTypes: readonly CheckType[] = ['tcp', 'tls', 'http', 'https', 'icmp', 'agent', 'custom', 'none'];
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export interface HealthCheckOptions {
-  type: CheckType;
-  intervalMs?: number;
-  fastIntervalMs?: number;
-  downIntervalMs?: number;
-  /** Per-check timeout (default: the interval, capped at 5 s). */
-  timeoutMs?: number;
-  rise?: number;
-  fall?: number;
-  /** Fraction of each delay added or removed at random (default 0.1; 0 = none; max 0.5). */
-  jitter?: number;
-  /** Port to check instead of the server's (HAProxy `port`). */
-  port?: number;
-  http?: HttpCheckOptions;
-  tls?: { servername?: string; rejectUnauthorized?: boolean };
-  /** The agent beside the main check (or the main check itself with type 'agent'). */
-  agent?: AgentCheckOptions & { intervalMs?: number };
-  custom?: CustomCheck;
-  passive?: { fall: number };
-  /** Most checks in flight at once (default 2000). */
-  maxConcurrent?: number;
-  /**
-   * Checks due within this many ms after a wake-up run in that wake-up (at most this much
-   * early), so thousands of spread checks cost ~100 wake-ups/s rather than one per check
-   * (default 10; 0 = every check at its exact due time).
-   */
-  coalesceMs?: number;
-  clock?: Clock;
-  random?: () => number;
-}
-
-export interface ServerCheckStatus {
-  enabled: boolean;
-  successes: number;
-  failures: number;
-  passiveFailures: number;
-  last?: ProbeResult & { at: number };
-  lastAgent?: AgentReply;
-}
-
-export interface CheckEvent {
-  server: Server;
-  kind: 'check' | 'agent';
-  result: ProbeResult;
-}
-
-export interface HealthCheckerEvents {
-  check: [CheckEvent];
-  /** Health changed because of a check, an agent or passive observation. */
-  change: [{ server: Server; health: 'up' | 'down'; reason: string }];
-}
+export { checkTypes, realClock } from './types';
+export type { CheckType, Clock, HealthCheckOptions, ServerCheckStatus, CheckEvent, HealthCheckerEvents, HealthCheckerStats } from './types';
 
 interface State {
   enabled: boolean;
@@ -147,12 +79,6 @@ class CustomContext {
   }
 }
 
-export interface HealthCheckerStats {
-  /** Checks finished (main and agent) since start. */
-  checks: number;
-  failed: number;
-  inFlight: number;
-}
 
 const DEADLINE_GRANULARITY_MS = 5;
 
@@ -456,27 +382,31 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
     if (entry.removed || !this.started) return;
     const state = entry.state;
     const now = this.clock.now();
-    if (this.listenerCount('check') > 0) {
-      this.emit('check', { server: entry.server, kind: entry.kind, result: agent ? { ok, detail, durationMs, agent } : { ok, detail, durationMs } });
+    try {
+      if (this.listenerCount('check') > 0) {
+        this.emit('check', { server: entry.server, kind: entry.kind, result: agent ? { ok, detail, durationMs, agent } : { ok, detail, durationMs } });
+      }
+      if (agent) {
+        state.lastAgent = agent;
+        this.applyAgent(entry.server, state, agent);
+      }
+      if (entry.kind === 'check') {
+        state.hasLast = true;
+        state.lastOk = ok;
+        state.lastDetail = detail;
+        state.lastDurationMs = durationMs;
+        state.lastAt = now;
+        state.lastCheckAgent = agent;
+        this.count(entry.server, state, ok, detail);
+      }
+    } finally {
+      // A throwing listener must not stop this server's checks.
+      this.schedule(entry, now);
+      this.arm();
     }
-    if (agent) {
-      state.lastAgent = agent;
-      this.applyAgent(entry.server, state, agent);
-    }
-    if (entry.kind === 'check') {
-      state.hasLast = true;
-      state.lastOk = ok;
-      state.lastDetail = detail;
-      state.lastDurationMs = durationMs;
-      state.lastAt = now;
-      state.lastCheckAgent = agent;
-      this.count(entry.server, state, ok, detail);
-    }
-    this.schedule(entry, now);
-    this.arm();
   }
 
-/** The rise/fall state machine. */
+  /** The rise/fall state machine. */
   private count(server: Server, state: State, ok: boolean, detail: string): void {
     const o = this.options;
     if (ok) {

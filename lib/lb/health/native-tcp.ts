@@ -1,8 +1,9 @@
 /**
  * TCP connect checks in native code (native/lb/prober.cc): probes are packed into one buffer and
  * handed to the probe thread with one call per batch; the thread connects, resets the socket
- * (no TIME_WAIT), enforces the timeout, and returns every finished probe of a batch in one
- * Int32Array. JavaScript keeps no timer, promise or closure per check on this path.
+ * (no TIME_WAIT), enforces the timeout, and writes every finished probe of a batch into one
+ * Int32Array reused for the process's life, announced by one callback. JavaScript keeps no
+ * timer, promise, closure or result object per check on this path.
  */
 import net from 'node:net';
 import os from 'node:os';
@@ -18,7 +19,7 @@ interface NativeTcpProber {
   close(): void;
 }
 interface NativeLbProber {
-  TcpProber: new (onOutcomes: (outcomes: Int32Array) => void) => NativeTcpProber;
+  TcpProber: new (onOutcomes: (count: number) => void, output: Int32Array) => NativeTcpProber;
 }
 
 /** Receives finished probes; `token` is what was passed to `add`. */
@@ -107,8 +108,9 @@ export class TcpProbeBatcher {
     if (--this.refs === 0) this.native.unref();
   }
 
-  deliver(outcomes: Int32Array): void {
-    for (let i = 0; i + 2 < outcomes.length; i += 3) {
+  /** `count` outcomes sit in `outcomes` as [id, errno, micros] triples (a buffer reused by native code). */
+  deliver(outcomes: Int32Array, count: number): void {
+    for (let i = 0; i < count * 3; i += 3) {
       const id = outcomes[i]!;
       const sink = this.sinks[id];
       if (sink === undefined) continue;
@@ -116,7 +118,14 @@ export class TcpProbeBatcher {
       this.sinks[id] = undefined;
       this.tokens[id] = undefined;
       this.freeIds.push(id);
-      sink.onTcpProbe(token, outcomes[i + 1]!, outcomes[i + 2]!);
+      try {
+        sink.onTcpProbe(token, outcomes[i + 1]!, outcomes[i + 2]!);
+      } catch (error) {
+        // A throwing event listener must not lose the rest of the batch: rethrow it afterwards.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     }
   }
 }
@@ -130,7 +139,8 @@ export function tcpProbeBatcher(): TcpProbeBatcher | undefined {
   try {
     const { TcpProber } = nativeModule<NativeLbProber>('lbProber');
     let batcher: TcpProbeBatcher | undefined;
-    const prober = new TcpProber((outcomes) => batcher?.deliver(outcomes));
+    const output = new Int32Array(3 * 1024);
+    const prober = new TcpProber((count) => batcher?.deliver(output, count), output);
     prober.unref();
     shared = batcher = new TcpProbeBatcher(prober);
   } catch {

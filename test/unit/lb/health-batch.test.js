@@ -63,7 +63,8 @@ test('native prober enforces the timeout itself (a listener whose accept queue i
 test('one submit call, 50 probes: every id comes back, in few callbacks', async (t) => {
   const { TcpProber } = nativeModule('lbProber');
   const batches = [];
-  const prober = new TcpProber((outcomes) => batches.push(Array.from(outcomes)));
+  const output = new Int32Array(3 * 16); // smaller than the batch: delivered in chunks
+  const prober = new TcpProber((count) => batches.push(Array.from(output.subarray(0, count * 3))), output);
   t.teardown(() => prober.close());
   const port = await closedPort();
   const records = Buffer.alloc(28 * 50);
@@ -84,12 +85,16 @@ test('one submit call, 50 probes: every id comes back, in few callbacks', async 
   }
   t.deepEqual(ids.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => 1000 + i));
   t.true(batches.length < 50, `${batches.length} callbacks for 50 probes`);
+  t.true(batches.every((b) => b.length <= 48));
   t.is(prober.inFlight(), 0);
 });
 
 test('prober refuses malformed batches with a typed error', (t) => {
   const { TcpProber } = nativeModule('lbProber');
-  const prober = new TcpProber(() => {});
+  t.throws(() => new TcpProber(() => {}), { code: 'ERR_NATIVE_ARGS' });
+  t.throws(() => new TcpProber(() => {}, new Float64Array(6)), { code: 'ERR_NATIVE_ARGS' });
+  t.throws(() => new TcpProber(() => {}, new Int32Array(2)), { code: 'ERR_NATIVE_ARGS' });
+  const prober = new TcpProber(() => {}, new Int32Array(3));
   t.teardown(() => prober.close());
   const record = Buffer.alloc(28);
   record.writeUInt32LE(1000, 4);
@@ -101,7 +106,7 @@ test('prober refuses malformed batches with a typed error', (t) => {
   record.writeUInt16LE(0, 8);
   t.throws(() => prober.submit(record, 1), { code: 'ERR_NATIVE_ARGS' }); // port 0
   t.throws(() => prober.submit('nope', 1), { code: 'ERR_NATIVE_ARGS' });
-  t.throws(() => new TcpProber(5), { code: 'ERR_NATIVE_ARGS' });
+  t.throws(() => new TcpProber(5, new Int32Array(3)), { code: 'ERR_NATIVE_ARGS' });
   prober.close();
   t.throws(() => prober.submit(Buffer.alloc(28), 0), { code: 'LB_PROBER_CLOSED' });
 });
