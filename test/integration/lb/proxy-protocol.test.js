@@ -142,6 +142,7 @@ backend hakit
   t.truthy(info.proxy, 'hakit exposes the TLVs of the header it accepted');
   const p = info.proxy.info;
   t.is(p.authority, 'svc.example');
+  t.is(p.alpn, 'http/1.1'); // what the TLS client negotiated with haproxy A
   t.is(p.crc32c, true);
   t.is(p.uniqueId.toString(), `uid-127.0.0.1-${localPort}`);
   t.truthy(p.ssl);
