@@ -118,8 +118,11 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
       fall: check.integer('fall', options.fall ?? 3, 1, 1000),
       jitter: check.number('jitter', options.jitter ?? 0.1),
       maxConcurrent: check.integer('maxConcurrent', options.maxConcurrent ?? 2000, 1),
-      coalesceMs: check.integer('coalesceMs', options.coalesceMs ?? 10, 0, 1000),
+      coalesceMs: 0,
     };
+    // Default: 2.5 % of the shortest interval, at most 50 ms (well inside the default ±10 % jitter).
+    const shortest = Math.min(intervalMs, this.options.fastIntervalMs, this.options.downIntervalMs);
+    this.options.coalesceMs = check.integer('coalesceMs', options.coalesceMs ?? Math.min(50, Math.floor(shortest / 40)), 0, 1000);
     if (this.options.jitter < 0 || this.options.jitter > 0.5) throw new ArgumentError('jitter must be in [0, 0.5]', { argument: 'jitter' });
     if (type === 'http' || type === 'https') statusMatcher(options.http?.expectStatus); // validate early
     if (type === 'custom' && typeof options.custom !== 'function') throw new ArgumentError('a custom check needs a custom function', { argument: 'custom' });
@@ -293,7 +296,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
         entry.addressOf = server.host;
         entry.address = probeAddress(server.host);
       }
-      if (entry.address && port > 0) {
+      if (entry.address && port > 0 && port <= 65535) {
         this.tcp.add(this, entry, entry.address, port, o.timeoutMs);
         return;
       }

@@ -33,9 +33,10 @@ export interface ProbeAddress {
   bytes: Uint8Array;
 }
 
+/** Undefined for names and scoped IPv6 addresses (fe80::1%eth0): those go through Node's sockets. */
 export function probeAddress(host: string): ProbeAddress | undefined {
   const family = net.isIP(host);
-  if (family === 0) return undefined;
+  if (family === 0 || host.includes('%')) return undefined;
   const bytes = new Uint8Array(16);
   bytes.set(ipBytes(host, family as 4 | 6));
   return { family: family as 4 | 6, bytes };
@@ -43,6 +44,7 @@ export function probeAddress(host: string): ProbeAddress | undefined {
 
 const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
 const ETIMEDOUT = os.constants.errno.ETIMEDOUT;
+const EINVAL = os.constants.errno.EINVAL;
 
 /** "connected", "timeout" or the errno's name: constant strings, nothing allocated per check. */
 export function probeDetail(errno: number): string {
@@ -96,7 +98,17 @@ export class TcpProbeBatcher {
     if (this.count === 0) return;
     const n = this.count;
     this.count = 0;
-    this.native.submit(this.records, n);
+    try {
+      this.native.submit(this.records, n);
+    } catch {
+      // Refused (closed prober, bad record): every probe of the batch fails rather than hangs.
+      const outcomes = new Int32Array(n * 3);
+      for (let i = 0; i < n; i++) {
+        outcomes[i * 3] = this.records.readUInt32LE(i * RECORD);
+        outcomes[i * 3 + 1] = EINVAL;
+      }
+      this.deliver(outcomes, n);
+    }
   }
 
   /** Keeps the process alive while a caller awaits a probe (checks alone do not). */
@@ -161,7 +173,7 @@ const promiseSink: TcpProbeSink = {
 export function nativeTcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> | undefined {
   const batcher = tcpProbeBatcher();
   const address = probeAddress(host);
-  if (!batcher || !address) return undefined;
+  if (!batcher || !address || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return new Promise((resolve) => {
     batcher.ref();
     batcher.add(promiseSink, resolve, address, port, timeoutMs);

@@ -45,8 +45,8 @@ export interface HealthCheckOptions {
   maxConcurrent?: number;
   /**
    * Checks due within this many ms after a wake-up run in that wake-up (at most this much
-   * early), so thousands of spread checks cost ~100 wake-ups/s rather than one per check
-   * (default 10; 0 = every check at its exact due time).
+   * early), so thousands of spread checks cost a few dozen wake-ups/s rather than one per check
+   * (default 2.5 % of the shortest interval, at most 50 ms; 0 = every check at its exact time).
    */
   coalesceMs?: number;
   clock?: Clock;

@@ -135,3 +135,22 @@ test('coalesceMs is validated', (t) => {
   t.throws(() => new lb.HealthChecker(new lb.Pool(), { type: 'tcp', coalesceMs: -1 }), { code: 'ERR_INVALID_ARG' });
   t.throws(() => new lb.HealthChecker(new lb.Pool(), { type: 'tcp', coalesceMs: 5000 }), { code: 'ERR_INVALID_ARG' });
 });
+
+test('tcp checks of port 0 or a closed prober fail as checks, never throw or hang', async (t) => {
+  const pool = new lb.Pool({ servers: [{ id: 'zero', host: '127.0.0.1', port: 0 }] });
+  const checker = new lb.HealthChecker(pool, { type: 'tcp', intervalMs: 30, fall: 1, jitter: 0, timeoutMs: 500 });
+  checker.start();
+  t.teardown(() => checker.stop());
+  t.true(await waitFor(() => pool.get('zero').health === 'down'));
+  t.false(checker.status('zero').last.ok);
+  // A batcher whose native side refuses the batch reports every probe as failed.
+  const { TcpProbeBatcher } = require('../../../dist/lb/health/native-tcp');
+  const seen = [];
+  const batcher = new TcpProbeBatcher({ submit() { throw new Error('closed'); }, inFlight: () => 0, ref() {}, unref() {}, close() {} });
+  const sink = { onTcpProbe: (token, errno) => seen.push([token, errno]) };
+  const address = { family: 4, bytes: new Uint8Array(16) };
+  batcher.add(sink, 'a', address, 80, 100);
+  batcher.add(sink, 'b', address, 80, 100);
+  batcher.flush();
+  t.deepEqual(seen, [['a', require('os').constants.errno.EINVAL], ['b', require('os').constants.errno.EINVAL]]);
+});
