@@ -4,7 +4,7 @@ const test = require('ava');
 const crypto = require('crypto');
 const net = require('net');
 const { lb } = require('../../..');
-const { backend, freePort, exchange } = require('../../labs/lb/peers');
+const { backend, exchange } = require('../../labs/lb/peers');
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
