@@ -19,6 +19,22 @@ export interface ProxyTlv {
   value: Uint8Array;
 }
 
+/** The well-known v2 TLVs, decoded (proxy-protocol.txt 2.2). Absent ones are undefined. */
+export interface ProxyTlvInfo {
+  /** Application protocol the client negotiated (PP2_TYPE_ALPN). */
+  alpn?: string;
+  /** Host name the client asked for, e.g. TLS SNI (PP2_TYPE_AUTHORITY). */
+  authority?: string;
+  /** Opaque connection id, at most 128 bytes (PP2_TYPE_UNIQUE_ID). */
+  uniqueId?: Buffer;
+  /** Network namespace name (PP2_TYPE_NETNS). */
+  netns?: string;
+  /** A CRC32C TLV was present (and verified: a mismatch makes the header invalid). */
+  crc32c?: boolean;
+  /** PP2_TYPE_SSL: client bits (0x01 SSL, 0x02 cert on this connection, 0x04 cert in the session), verify 0 = cert verified. */
+  ssl?: { client: number; verify: number; version?: string; cn?: string; cipher?: string; sigAlg?: string; keyAlg?: string };
+}
+
 export interface ParsedProxyHeader extends Partial<ProxyAddresses> {
   version: 1 | 2;
   /** Bytes the header occupies at the start of the stream. */
@@ -27,6 +43,7 @@ export interface ParsedProxyHeader extends Partial<ProxyAddresses> {
   local: boolean;
   family: 'ipv4' | 'ipv6' | 'unix' | 'unspec';
   tlvs: ProxyTlv[];
+  info: ProxyTlvInfo;
 }
 
 export type ProxyParseResult = { status: 'complete'; header: ParsedProxyHeader } | { status: 'incomplete' } | { status: 'invalid'; error: string };
@@ -59,7 +76,8 @@ export function encodeProxyV1(addresses?: ProxyAddresses): Buffer {
   return Buffer.from(`PROXY TCP${family} ${src} ${dst} ${addresses.sourcePort} ${addresses.destinationPort}\r\n`, 'latin1');
 }
 
-function ipBytes(ip: string, family: 4 | 6): Buffer {
+/** Network-order bytes of a numeric address (4 or 16). */
+export function ipBytes(ip: string, family: 4 | 6): Buffer {
   if (family === 4) return Buffer.from(ip.split('.').map(Number));
   // Expand "::" and embedded IPv4.
   let text = ip;
@@ -77,8 +95,29 @@ function ipBytes(ip: string, family: 4 | 6): Buffer {
   return out;
 }
 
-/** v2 binary header; `addresses` undefined = LOCAL command (health checks, the proxy's own traffic). */
-export function encodeProxyV2(addresses?: ProxyAddresses, tlvs: ProxyTlv[] = []): Buffer {
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32C (Castagnoli, reflected 0x82F63B78), as the PP2_TYPE_CRC32C TLV uses (RFC 3720 B.4). */
+export function crc32c(data: Uint8Array, crc = 0): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      crcTable[i] = c >>> 0;
+    }
+  }
+  let c = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * v2 binary header; `addresses` undefined = LOCAL command (health checks, the proxy's own
+ * traffic). `crc32c` appends a PP2_TYPE_CRC32C TLV over the whole header (receivers verify it).
+ */
+export function encodeProxyV2(addresses?: ProxyAddresses, tlvs: ProxyTlv[] = [], options: { crc32c?: boolean } = {}): Buffer {
+  if (options.crc32c) tlvs = [...tlvs.filter((t) => t.type !== PP2_TYPE.CRC32C), { type: PP2_TYPE.CRC32C, value: Buffer.alloc(4) }];
   const tlvBytes = tlvs.map((t) => {
     check.integer('tlv.type', t.type, 0, 255);
     check.bytes('tlv.value', t.value);
@@ -111,14 +150,45 @@ export function encodeProxyV2(addresses?: ProxyAddresses, tlvs: ProxyTlv[] = [])
   head[12] = addresses === undefined ? 0x20 : 0x21;
   head[13] = famByte;
   head.writeUInt16BE(body.length, 14);
-  return Buffer.concat([head, body]);
+  const header = Buffer.concat([head, body]);
+  if (options.crc32c) header.writeUInt32BE(crc32c(header), header.length - 4); // computed with the field zeroed
+  return header;
 }
 
+interface NativeTlvInfo {
+  alpn?: Buffer; authority?: Buffer; uniqueId?: Buffer; netns?: Buffer; crc32c?: boolean;
+  ssl?: { client: number; verify: number; version?: Buffer; cn?: Buffer; cipher?: Buffer; sigAlg?: Buffer; keyAlg?: Buffer };
+}
 interface NativeLb {
   parseProxyHeader(data: Uint8Array): {
     status: 'complete' | 'incomplete' | 'invalid'; error?: string; version?: number; length?: number; local?: boolean;
-    family?: number; source?: string; destination?: string; sourcePort?: number; destinationPort?: number; tlvs?: ProxyTlv[];
+    family?: number; source?: string; destination?: string; sourcePort?: number; destinationPort?: number; tlvs?: ProxyTlv[]; info?: NativeTlvInfo;
   };
+  decodeProxyTlvs(data: Uint8Array): { error?: string; tlvs?: ProxyTlv[]; info?: NativeTlvInfo };
+}
+
+function tlvInfo(n: NativeTlvInfo | undefined): ProxyTlvInfo {
+  const info: ProxyTlvInfo = {};
+  if (!n) return info;
+  if (n.alpn) info.alpn = n.alpn.toString('latin1');
+  if (n.authority) info.authority = n.authority.toString('utf8');
+  if (n.uniqueId) info.uniqueId = n.uniqueId;
+  if (n.netns) info.netns = n.netns.toString('latin1');
+  if (n.crc32c) info.crc32c = true;
+  if (n.ssl) {
+    const { client, verify, ...strings } = n.ssl;
+    info.ssl = { client, verify };
+    for (const [k, v] of Object.entries(strings)) if (v) (info.ssl as Record<string, unknown>)[k] = v.toString('latin1');
+  }
+  return info;
+}
+
+/** Splits and decodes a bare v2 TLV area (type, length, value)*; LB_PROXY_TLV if malformed. */
+export function decodeProxyTlvs(data: Uint8Array): { tlvs: ProxyTlv[]; info: ProxyTlvInfo } {
+  check.bytes('data', data);
+  const r = nativeModule<NativeLb>('lb').decodeProxyTlvs(data);
+  if (r.error !== undefined) throw new HakitError('LB_PROXY_TLV', `bad PROXY v2 TLVs: ${r.error}`, { error: r.error });
+  return { tlvs: r.tlvs ?? [], info: tlvInfo(r.info) };
 }
 
 /** Parses a PROXY header (v1 or v2) at the start of `data`. */
@@ -128,7 +198,7 @@ export function parseProxyHeader(data: Uint8Array): ProxyParseResult {
   if (r.status === 'incomplete') return { status: 'incomplete' };
   if (r.status === 'invalid') return { status: 'invalid', error: r.error ?? 'invalid' };
   const family = r.family === 4 ? 'ipv4' : r.family === 6 ? 'ipv6' : r.family === 1 ? 'unix' : 'unspec';
-  const header: ParsedProxyHeader = { version: r.version as 1 | 2, length: r.length!, local: r.local!, family, tlvs: r.tlvs ?? [] };
+  const header: ParsedProxyHeader = { version: r.version as 1 | 2, length: r.length!, local: r.local!, family, tlvs: r.tlvs ?? [], info: tlvInfo(r.info) };
   if (!r.local && (family === 'ipv4' || family === 'ipv6' || family === 'unix')) {
     Object.assign(header, { source: r.source, destination: r.destination, sourcePort: r.sourcePort, destinationPort: r.destinationPort });
   }

@@ -7,6 +7,7 @@
 #include "common/args.h"
 #include "common/registry.h"
 #include "lb/proxy_protocol.h"
+#include "lb/proxy_tlv.h"
 #include "lb/relay.h"
 
 namespace hakit::lb {
@@ -52,7 +53,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       InstanceMethod("connect", &EngineWrap::Connect),
       InstanceMethod("readProxyHeader", &EngineWrap::ReadProxy),
       InstanceMethod("close", &EngineWrap::CloseConn),
-      InstanceMethod("probe", &EngineWrap::ProbeTcp),
       InstanceMethod("openConnections", &EngineWrap::OpenConnections),
       InstanceMethod("ref", &EngineWrap::Ref),
       InstanceMethod("unref", &EngineWrap::Unref),
@@ -171,16 +171,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return info.Env().Undefined();
   }
 
-  // probe(id, host, port, timeoutMs)
-  Napi::Value ProbeTcp(const Napi::CallbackInfo& info) {
-    uint64_t id = ConnArg(info, 0);
-    std::string host = ArgString(info, 1);
-    int port = static_cast<int>(ArgInt(info, 2, 1, 65535));
-    int timeout = static_cast<int>(ArgInt(info, 3, 1, 1 << 30));
-    Live(info.Env())->Probe(id, host, port, timeout);
-    return info.Env().Undefined();
-  }
-
   Napi::Value OpenConnections(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), shared_->engine ? static_cast<double>(shared_->engine->OpenConnections()) : 0);
   }
@@ -203,6 +193,57 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   std::shared_ptr<Shared> shared_;
   bool hooked_ = false;
 };
+
+Napi::Buffer<uint8_t> Bytes(Napi::Env env, const std::string& s) {
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// The decoded well-known TLVs (see proxy_tlv.h); strings stay bytes for JS to decode.
+Napi::Object TlvInfoToJs(Napi::Env env, const ProxyTlvInfo& i) {
+  Napi::Object o = Napi::Object::New(env);
+  if (i.hasAlpn) o.Set("alpn", Bytes(env, i.alpn));
+  if (i.hasAuthority) o.Set("authority", Bytes(env, i.authority));
+  if (i.hasUniqueId) o.Set("uniqueId", Bytes(env, i.uniqueId));
+  if (i.hasNetns) o.Set("netns", Bytes(env, i.netns));
+  if (i.hasCrc32c) o.Set("crc32c", Napi::Boolean::New(env, true));
+  if (i.hasSsl) {
+    Napi::Object ssl = Napi::Object::New(env);
+    ssl.Set("client", Napi::Number::New(env, i.sslClient));
+    ssl.Set("verify", Napi::Number::New(env, i.sslVerify));
+    if (!i.sslVersion.empty()) ssl.Set("version", Bytes(env, i.sslVersion));
+    if (!i.sslCn.empty()) ssl.Set("cn", Bytes(env, i.sslCn));
+    if (!i.sslCipher.empty()) ssl.Set("cipher", Bytes(env, i.sslCipher));
+    if (!i.sslSigAlg.empty()) ssl.Set("sigAlg", Bytes(env, i.sslSigAlg));
+    if (!i.sslKeyAlg.empty()) ssl.Set("keyAlg", Bytes(env, i.sslKeyAlg));
+    o.Set("ssl", ssl);
+  }
+  return o;
+}
+
+// decodeProxyTlvs(bytes): a bare TLV area (type, length u16 BE, value)* -> { tlvs, info } or
+// { error }.
+Napi::Value DecodeTlvs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ByteView bytes = ArgBytes(info, 0);
+  std::vector<ProxyTlv> tlvs;
+  ProxyTlvInfo decoded;
+  const char* error = nullptr;
+  Napi::Object out = Napi::Object::New(env);
+  if (!SplitProxyTlvs(bytes.data, bytes.length, 0, &tlvs, &error) || !DecodeProxyTlvs(bytes.data, tlvs, nullptr, 0, &decoded, &error)) {
+    out.Set("error", Napi::String::New(env, error));
+    return out;
+  }
+  Napi::Array list = Napi::Array::New(env, tlvs.size());
+  for (size_t i = 0; i < tlvs.size(); i++) {
+    Napi::Object t = Napi::Object::New(env);
+    t.Set("type", Napi::Number::New(env, tlvs[i].type));
+    t.Set("value", Napi::Buffer<uint8_t>::Copy(env, bytes.data + tlvs[i].offset, tlvs[i].length));
+    list.Set(static_cast<uint32_t>(i), t);
+  }
+  out.Set("tlvs", list);
+  out.Set("info", TlvInfoToJs(env, decoded));
+  return out;
+}
 
 Napi::Value ParseProxy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -233,12 +274,16 @@ Napi::Value ParseProxy(const Napi::CallbackInfo& info) {
     tlvs.Set(static_cast<uint32_t>(i), t);
   }
   out.Set("tlvs", tlvs);
+  ProxyTlvInfo decoded;
+  const char* error = nullptr;
+  if (DecodeProxyTlvs(bytes.data, h.tlvs, bytes.data, h.length, &decoded, &error)) out.Set("info", TlvInfoToJs(env, decoded));
   return out;
 }
 
 void Init(Napi::Env env, Napi::Object target) {
   target.Set("RelayEngine", EngineWrap::Define(env));
   target.Set("parseProxyHeader", Napi::Function::New(env, ParseProxy, "parseProxyHeader"));
+  target.Set("decodeProxyTlvs", Napi::Function::New(env, DecodeTlvs, "decodeProxyTlvs"));
 }
 
 HAKIT_REGISTER("lb", Init);

@@ -1,5 +1,7 @@
 #include "lb/proxy_protocol.h"
 
+#include "lb/proxy_tlv.h"
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -128,16 +130,11 @@ ProxyParse ParseV2(const uint8_t* data, size_t length, ProxyHeader* h) {
       h->destination.assign(reinterpret_cast<const char*>(body + 108), strnlen(reinterpret_cast<const char*>(body + 108), 108));
     }
   }
-  // TLVs: type(1) length(2) value, exactly filling the rest.
-  size_t pos = addrLength;
-  while (pos < bodyLength) {
-    if (bodyLength - pos < 3) return Invalid(h, "v2: truncated TLV");
-    const uint8_t type = body[pos];
-    const size_t len = (static_cast<size_t>(body[pos + 1]) << 8) | body[pos + 2];
-    if (bodyLength - pos - 3 < len) return Invalid(h, "v2: TLV longer than the header");
-    h->tlvs.push_back({type, kProxyV2HeaderLength + pos + 3, len});
-    pos += 3 + len;
-  }
+  // TLVs: type(1) length(2) value, exactly filling the rest; known ones checked (CRC32C, ...).
+  const char* error = nullptr;
+  if (!SplitProxyTlvs(body + addrLength, bodyLength - addrLength, kProxyV2HeaderLength + addrLength, &h->tlvs, &error)) return Invalid(h, error);
+  ProxyTlvInfo info;
+  if (!DecodeProxyTlvs(data, h->tlvs, data, total, &info, &error)) return Invalid(h, error);
   return ProxyParse::kComplete;
 }
 

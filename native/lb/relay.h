@@ -2,7 +2,8 @@
 // a pipe per direction) on worker threads with their own epoll, never on the JS thread.
 // Policy (which server, retries, PROXY trust, limits per server) stays in TypeScript: the
 // engine reports events (accepted, connected, connect failed, closed...) and executes commands.
-// Plain C++ (no N-API) so it can be tested and fuzzed without Node.
+// Plain C++ (no N-API) so it can be tested and fuzzed without Node. Internals: relay_internal.h.
+// Health-check connect probes live apart, in prober.h.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -23,7 +24,6 @@ enum class EventType : int {
   kProxyHeader = 5,    // conn: PROXY header read; text = JSON-ish fields (see napi)
   kProxyFailed = 6,    // conn: bad/missing PROXY header (connection closed)
   kListenerClosed = 7,
-  kProbe = 8,          // conn = probe id, a = errno (0: connected), b = microseconds
 };
 
 // Why a relayed connection ended.
@@ -88,8 +88,6 @@ class Engine {
   // Reads a PROXY header from the client (v1 or v2) within timeoutMs; kProxyHeader/kProxyFailed.
   void ReadProxyHeader(uint64_t conn, int timeoutMs);
   void Close(uint64_t conn);
-  // TCP connect probe (health check): connect, then reset at once; kProbe reports the result.
-  void Probe(uint64_t id, const std::string& host, int port, int timeoutMs);
   void Shutdown();
   std::vector<Event> TakeEvents();
   uint64_t OpenConnections() const { return open_.load(); }

@@ -9,7 +9,10 @@
  *  - passive checks count consecutive failed outcomes reported through Pool.release and mark
  *    the server down after `passive.fall` of them (observe + error-limit + on-error mark-down);
  *    active checks then bring it back.
- * Due checks sit in one min-heap driven by one timer, so 10,000 servers cost one timer.
+ * Due checks sit in one min-heap driven by one timer, so 10,000 servers cost one timer; custom
+ * checks in flight sit in one deadline list with one timer for their timeouts; TCP checks go to
+ * the native prober in batches (native-tcp.ts), which enforces their timeouts itself. Nothing is
+ * allocated per TCP check unless someone listens to 'check' events.
  */
 import { EventEmitter } from 'node:events';
 import { ArgumentError, check } from '../../errors';
@@ -18,101 +21,86 @@ import type { Pool } from '../pool';
 import type { Outcome, Server } from '../server';
 import type { AgentReply } from './agent';
 import { Pinger } from './icmp';
+import { probeAddress, probeDetail, tcpProbeBatcher, type ProbeAddress, type TcpProbeBatcher, type TcpProbeSink } from './native-tcp';
+import { DeadlineList, DueHeap, type DeadlineItem, type HeapItem } from './schedule';
 import {
-  agentProbe, customProbe, httpProbe, statusMatcher, tcpProbe, tlsProbe,
-  type AgentCheckOptions, type CustomCheck, type HttpCheckOptions, type ProbeContext, type ProbeResult,
+  agentProbe, customProbe, errorDetail, httpProbe, statusMatcher, tcpProbe, tlsProbe, type ProbeContext, type ProbeResult,
 } from './probes';
+import { checkTypes, realClock, type Clock, type HealthCheckOptions, type HealthCheckerEvents, type HealthCheckerStats, type ServerCheckStatus } from './types';
 
-export type CheckType = 'tcp' | 'tls' | 'http' | 'https' | 'icmp' | 'agent' | 'custom' | 'none';
-export const checkTypes: readonly CheckType[] = ['tcp', 'tls', 'http', 'https', 'icmp', 'agent', 'custom', 'none'];
+export { checkTypes, realClock } from './types';
+export type { CheckType, Clock, HealthCheckOptions, ServerCheckStatus, CheckEvent, HealthCheckerEvents, HealthCheckerStats } from './types';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export interface HealthCheckOptions {
-  type: CheckType;
-  intervalMs?: number;
-  fastIntervalMs?: number;
-  downIntervalMs?: number;
-  /** Per-check timeout (default: the interval, capped at 5 s). */
-  timeoutMs?: number;
-  rise?: number;
-  fall?: number;
-  /** Fraction of each delay added or removed at random (default 0.1; 0 = none; max 0.5). */
-  jitter?: number;
-  /** Port to check instead of the server's (HAProxy `port`). */
-  port?: number;
-  http?: HttpCheckOptions;
-  tls?: { servername?: string; rejectUnauthorized?: boolean };
-  /** The agent beside the main check (or the main check itself with type 'agent'). */
-  agent?: AgentCheckOptions & { intervalMs?: number };
-  custom?: CustomCheck;
-  passive?: { fall: number };
-  /** Most checks in flight at once (default 2000). */
-  maxConcurrent?: number;
-  clock?: Clock;
-  random?: () => number;
-}
-
-export interface ServerCheckStatus {
+interface State {
   enabled: boolean;
   successes: number;
   failures: number;
   passiveFailures: number;
-  last?: ProbeResult & { at: number };
-  lastAgent?: AgentReply;
+  // The last main check, kept in fields (not a fresh object per check).
+  hasLast: boolean;
+  lastOk: boolean;
+  lastDetail: string;
+  lastDurationMs: number;
+  lastAt: number;
+  lastCheckAgent: AgentReply | undefined;
+  lastAgent: AgentReply | undefined;
+  main: Entry | undefined;
+  agentEntry: Entry | undefined;
 }
 
-export interface CheckEvent {
-  server: Server;
-  kind: 'check' | 'agent';
-  result: ProbeResult;
+/** One scheduled check (main or agent) of one server: heap item, deadline-list item, probe token. */
+class Entry implements HeapItem, DeadlineItem<Entry> {
+  due = 0;
+  pos = -1;
+  running = false;
+  removed = false;
+  /** Bumped per run so a late custom result of a timed-out run is ignored. */
+  run = 0;
+  started = 0;
+  context: CustomContext | undefined = undefined;
+  deadline = 0;
+  prev: Entry | undefined = undefined;
+  next: Entry | undefined = undefined;
+  linked = false;
+  /** Cached numeric address of `server.host` for the native prober. */
+  addressOf: string | undefined = undefined;
+  address: ProbeAddress | undefined = undefined;
+  constructor(readonly server: Server, readonly state: State, readonly kind: 'check' | 'agent') {}
 }
 
-export interface HealthCheckerEvents {
-  check: [CheckEvent];
-  /** Health changed because of a check, an agent or passive observation. */
-  change: [{ server: Server; health: 'up' | 'down'; reason: string }];
+/** The context given to custom checks; the AbortController exists only if the check asks for it. */
+class CustomContext {
+  private controller: AbortController | undefined;
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+  abort(): void {
+    this.controller?.abort();
+  }
 }
 
-interface Entry {
-  server: Server;
-  kind: 'check' | 'agent';
-  due: number;
-  pos: number;
-  running: boolean;
-  removed: boolean;
-}
 
-interface State extends ServerCheckStatus {
-  main?: Entry;
-  agentEntry?: Entry;
-}
+const DEADLINE_GRANULARITY_MS = 5;
 
-export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
-  readonly options: Required<Pick<HealthCheckOptions, 'type' | 'intervalMs' | 'fastIntervalMs' | 'downIntervalMs' | 'timeoutMs' | 'rise' | 'fall' | 'jitter' | 'maxConcurrent'>> & HealthCheckOptions;
+export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements TcpProbeSink {
+  readonly options: Required<Pick<HealthCheckOptions, 'type' | 'intervalMs' | 'fastIntervalMs' | 'downIntervalMs' | 'timeoutMs' | 'rise' | 'fall' | 'jitter' | 'maxConcurrent' | 'coalesceMs'>> & HealthCheckOptions;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly states = new Map<Server, State>();
-  private readonly heap: Entry[] = [];
+  private readonly heap = new DueHeap<Entry>();
   private timer: unknown;
   private timerDue = Infinity;
+  private readonly fireBound = () => this.fire();
+  // Custom checks in flight, in deadline order, and the one real-time timer that expires them.
+  private readonly deadlines = new DeadlineList<Entry>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly expireBound = () => this.expire();
   private running = 0;
+  private checks = 0;
+  private failed = 0;
   private started = false;
   private pinger: Pinger | undefined;
+  private tcp: TcpProbeBatcher | undefined;
   private readonly poolListeners: { event: string; fn: (...args: never[]) => void }[] = [];
 
   constructor(readonly pool: Pool, options: HealthCheckOptions) {
@@ -125,12 +113,16 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       intervalMs,
       fastIntervalMs: check.integer('fastIntervalMs', options.fastIntervalMs ?? intervalMs, 1),
       downIntervalMs: check.integer('downIntervalMs', options.downIntervalMs ?? intervalMs, 1),
-      timeoutMs: check.integer('timeoutMs', options.timeoutMs ?? Math.min(intervalMs, 5000), 1),
+      timeoutMs: check.integer('timeoutMs', options.timeoutMs ?? Math.min(intervalMs, 5000), 1, 2 ** 30),
       rise: check.integer('rise', options.rise ?? 2, 1, 1000),
       fall: check.integer('fall', options.fall ?? 3, 1, 1000),
       jitter: check.number('jitter', options.jitter ?? 0.1),
       maxConcurrent: check.integer('maxConcurrent', options.maxConcurrent ?? 2000, 1),
+      coalesceMs: 0,
     };
+    // Default: 2.5 % of the shortest interval, at most 50 ms (well inside the default ±10 % jitter).
+    const shortest = Math.min(intervalMs, this.options.fastIntervalMs, this.options.downIntervalMs);
+    this.options.coalesceMs = check.integer('coalesceMs', options.coalesceMs ?? Math.min(50, Math.floor(shortest / 40)), 0, 1000);
     if (this.options.jitter < 0 || this.options.jitter > 0.5) throw new ArgumentError('jitter must be in [0, 0.5]', { argument: 'jitter' });
     if (type === 'http' || type === 'https') statusMatcher(options.http?.expectStatus); // validate early
     if (type === 'custom' && typeof options.custom !== 'function') throw new ArgumentError('a custom check needs a custom function', { argument: 'custom' });
@@ -146,6 +138,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   start(): this {
     if (this.started) return this;
     this.started = true;
+    if (this.options.type === 'tcp') this.tcp = tcpProbeBatcher();
     this.on2('add', (server: Server) => this.track(server, true));
     this.on2('remove', (server: Server) => this.untrack(server));
     this.on2('outcome', (server: Server, outcome: Outcome) => this.observe(server, outcome));
@@ -160,11 +153,14 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDue = Infinity;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     for (const state of this.states.values()) {
       if (state.main) state.main.removed = true;
       if (state.agentEntry) state.agentEntry.removed = true;
     }
-    this.heap.length = 0;
+    this.deadlines.clear();
+    this.heap.clear();
     this.states.clear();
     this.pinger?.close();
     this.pinger = undefined;
@@ -174,7 +170,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   disable(id: string): void {
     const state = this.requireState(id);
     state.enabled = false;
-    for (const e of [state.main, state.agentEntry]) if (e && e.pos >= 0) this.heapRemove(e);
+    if (state.main) this.heap.remove(state.main);
+    if (state.agentEntry) this.heap.remove(state.agentEntry);
   }
 
   enable(id: string): void {
@@ -186,8 +183,16 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   }
 
   status(id: string): ServerCheckStatus {
-    const { main: _m, agentEntry: _a, ...status } = this.requireState(id);
-    return { ...status };
+    const s = this.requireState(id);
+    const status: ServerCheckStatus = { enabled: s.enabled, successes: s.successes, failures: s.failures, passiveFailures: s.passiveFailures };
+    if (s.hasLast) status.last = { ok: s.lastOk, detail: s.lastDetail, durationMs: s.lastDurationMs, ...(s.lastCheckAgent ? { agent: s.lastCheckAgent } : {}), at: s.lastAt };
+    if (s.lastAgent) status.lastAgent = s.lastAgent;
+    return status;
+  }
+
+  /** Counters for metrics: checks finished and failed since construction, checks in flight. */
+  stats(): HealthCheckerStats {
+    return { checks: this.checks, failed: this.failed, inFlight: this.running };
   }
 
   private on2(event: 'add' | 'remove' | 'outcome', fn: (...args: never[]) => void): void {
@@ -203,17 +208,21 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   private track(server: Server, spread: boolean): void {
     if (this.states.has(server)) return;
-    const state: State = { enabled: true, successes: 0, failures: 0, passiveFailures: 0 };
+    const state: State = {
+      enabled: true, successes: 0, failures: 0, passiveFailures: 0,
+      hasLast: false, lastOk: false, lastDetail: '', lastDurationMs: 0, lastAt: 0, lastCheckAgent: undefined, lastAgent: undefined,
+      main: undefined, agentEntry: undefined,
+    };
     this.states.set(server, state);
     const now = this.clock.now();
     // First checks spread over one interval so a big pool does not check all at once.
     const first = spread ? Math.floor(this.random() * this.options.intervalMs) : 0;
     if (this.options.type !== 'none') {
-      state.main = { server, kind: 'check', due: 0, pos: -1, running: false, removed: false };
+      state.main = new Entry(server, state, 'check');
       this.push(state.main, now + first);
     }
     if (this.options.agent && this.options.type !== 'agent') {
-      state.agentEntry = { server, kind: 'agent', due: 0, pos: -1, running: false, removed: false };
+      state.agentEntry = new Entry(server, state, 'agent');
       this.push(state.agentEntry, now + first);
     }
   }
@@ -225,13 +234,14 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     for (const e of [state.main, state.agentEntry]) {
       if (!e) continue;
       e.removed = true;
-      if (e.pos >= 0) this.heapRemove(e);
+      this.heap.remove(e);
     }
   }
 
   /** Delay before the next check of this server, by state (inter / fastinter / downinter). */
-  private delayFor(entry: Entry, state: State): number {
+  private delayFor(entry: Entry): number {
     const o = this.options;
+    const state = entry.state;
     let base: number;
     if (entry.kind === 'agent') base = o.agent?.intervalMs ?? o.intervalMs;
     else if (entry.server.health === 'up') base = state.failures > 0 ? o.fastIntervalMs : o.intervalMs;
@@ -241,92 +251,106 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   }
 
   private schedule(entry: Entry, now: number): void {
-    const state = this.states.get(entry.server);
-    if (!state || !state.enabled || entry.removed) return;
-    this.push(entry, now + this.delayFor(entry, state));
+    if (!entry.state.enabled || entry.removed) return;
+    this.push(entry, now + this.delayFor(entry));
   }
 
   // ---- the due-time heap and its one timer ------------------------------------------------
 
   private push(entry: Entry, due: number): void {
-    entry.due = due;
-    entry.pos = this.heap.length;
-    this.heap.push(entry);
-    this.siftUp(entry.pos);
+    this.heap.push(entry, due);
     this.arm();
-  }
-
-  private heapRemove(entry: Entry): void {
-    const last = this.heap.pop()!;
-    if (last !== entry) {
-      this.heap[entry.pos] = last;
-      last.pos = entry.pos;
-      this.siftDown(this.siftUp(last.pos));
-    }
-    entry.pos = -1;
-  }
-
-  private siftUp(pos: number): number {
-    const h = this.heap;
-    const e = h[pos]!;
-    while (pos > 0) {
-      const p = (pos - 1) >> 1;
-      if (h[p]!.due <= e.due) break;
-      h[pos] = h[p]!;
-      h[pos]!.pos = pos;
-      pos = p;
-    }
-    h[pos] = e;
-    e.pos = pos;
-    return pos;
-  }
-
-  private siftDown(pos: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const e = h[pos]!;
-    for (;;) {
-      let c = 2 * pos + 1;
-      if (c >= n) break;
-      if (c + 1 < n && h[c + 1]!.due < h[c]!.due) c++;
-      if (h[c]!.due >= e.due) break;
-      h[pos] = h[c]!;
-      h[pos]!.pos = pos;
-      pos = c;
-    }
-    h[pos] = e;
-    e.pos = pos;
   }
 
   private arm(): void {
     if (!this.started) return;
-    const head = this.heap[0];
+    const head = this.heap.peek();
     if (!head || this.running >= this.options.maxConcurrent) return;
     if (head.due >= this.timerDue && this.timer !== undefined) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerDue = head.due;
-    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, head.due - this.clock.now()));
+    this.timer = this.clock.setTimeout(this.fireBound, Math.max(0, head.due - this.clock.now()));
   }
 
   private fire(): void {
     this.timer = undefined;
     this.timerDue = Infinity;
     const now = this.clock.now();
-    while (this.heap.length > 0 && this.heap[0]!.due <= now && this.running < this.options.maxConcurrent) {
-      const entry = this.heap[0]!;
-      this.heapRemove(entry);
-      this.run(entry);
+    const horizon = now + this.options.coalesceMs;
+    for (let head = this.heap.peek(); head && head.due <= horizon && this.running < this.options.maxConcurrent; head = this.heap.peek()) {
+      this.heap.remove(head);
+      this.run(head);
     }
     this.arm();
   }
 
   private run(entry: Entry): void {
     entry.running = true;
+    entry.run++;
     this.running++;
+    const o = this.options;
+    const server = entry.server;
+    if (entry.kind === 'check' && o.type === 'tcp' && this.tcp) {
+      const port = o.port ?? server.port;
+      if (entry.addressOf !== server.host) {
+        entry.addressOf = server.host;
+        entry.address = probeAddress(server.host);
+      }
+      if (entry.address && port > 0 && port <= 65535) {
+        this.tcp.add(this, entry, entry.address, port, o.timeoutMs);
+        return;
+      }
+    }
+    if (entry.kind === 'check' && o.type === 'custom') return this.runCustom(entry);
+    const run = entry.run;
     this.probe(entry).then(
-      (result) => this.finish(entry, result),
-      (error: unknown) => this.finish(entry, { ok: false, detail: (error as Error).message ?? String(error), durationMs: 0 }),
+      (r) => this.settle(entry, run, r.ok, r.detail, r.durationMs, r.agent),
+      (error: unknown) => this.settle(entry, run, false, (error as Error).message ?? String(error), 0, undefined),
     );
+  }
+
+  /** Native TCP probe finished (called once per probe from the batch callback). */
+  onTcpProbe(token: unknown, errno: number, micros: number): void {
+    const entry = token as Entry;
+    this.complete(entry, errno === 0, probeDetail(errno), micros / 1000, undefined);
+  }
+
+  /** Custom checks: the timeout is one real-time deadline list, not a timer per check. */
+  private runCustom(entry: Entry): void {
+    const run = entry.run;
+    const start = performance.now();
+    entry.started = start;
+    const context = (entry.context = new CustomContext());
+    this.deadlines.append(entry, start + this.options.timeoutMs);
+    if (!this.deadlineTimer) this.armDeadlines(start);
+    let promise: Promise<boolean | void>;
+    try {
+      promise = Promise.resolve(this.options.custom!(entry.server, context));
+    } catch (error) {
+      return this.settle(entry, run, false, errorDetail(error), performance.now() - start, undefined);
+    }
+    promise.then(
+      (value) => this.settle(entry, run, value !== false, value === false ? 'custom check failed' : 'ok', performance.now() - start, undefined),
+      (error: unknown) => this.settle(entry, run, false, errorDetail(error), performance.now() - start, undefined),
+    );
+  }
+
+  private armDeadlines(now: number): void {
+    const head = this.deadlines.first();
+    if (!head || !this.started) return;
+    this.deadlineTimer = setTimeout(this.expireBound, Math.max(DEADLINE_GRANULARITY_MS, head.deadline - now));
+    this.deadlineTimer.unref();
+  }
+
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (let head = this.deadlines.first(); head && head.deadline <= now; head = this.deadlines.first()) {
+      this.deadlines.unlink(head);
+      head.context?.abort();
+      this.settle(head, head.run, false, 'timeout', now - head.started, undefined);
+    }
+    this.armDeadlines(now);
   }
 
   private probe(entry: Entry): Promise<ProbeResult> {
@@ -345,23 +369,44 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     }
   }
 
-  private finish(entry: Entry, result: ProbeResult): void {
+  /** A promise-style probe settled; stale results (a run that already timed out) are dropped. */
+  private settle(entry: Entry, run: number, ok: boolean, detail: string, durationMs: number, agent: AgentReply | undefined): void {
+    if (entry.run !== run || !entry.running) return;
+    this.deadlines.unlink(entry);
+    entry.context = undefined;
+    this.complete(entry, ok, detail, Math.round(durationMs * 1000) / 1000, agent);
+  }
+
+  private complete(entry: Entry, ok: boolean, detail: string, durationMs: number, agent: AgentReply | undefined): void {
     entry.running = false;
     this.running--;
-    const state = this.states.get(entry.server);
-    if (entry.removed || !state || !this.started) return;
+    this.checks++;
+    if (!ok) this.failed++;
+    if (entry.removed || !this.started) return;
+    const state = entry.state;
     const now = this.clock.now();
-    this.emit('check', { server: entry.server, kind: entry.kind, result });
-    if (result.agent) {
-      state.lastAgent = result.agent;
-      this.applyAgent(entry.server, state, result.agent);
+    try {
+      if (this.listenerCount('check') > 0) {
+        this.emit('check', { server: entry.server, kind: entry.kind, result: agent ? { ok, detail, durationMs, agent } : { ok, detail, durationMs } });
+      }
+      if (agent) {
+        state.lastAgent = agent;
+        this.applyAgent(entry.server, state, agent);
+      }
+      if (entry.kind === 'check') {
+        state.hasLast = true;
+        state.lastOk = ok;
+        state.lastDetail = detail;
+        state.lastDurationMs = durationMs;
+        state.lastAt = now;
+        state.lastCheckAgent = agent;
+        this.count(entry.server, state, ok, detail);
+      }
+    } finally {
+      // A throwing listener must not stop this server's checks.
+      this.schedule(entry, now);
+      this.arm();
     }
-    if (entry.kind === 'check') {
-      state.last = { ...result, at: now };
-      this.count(entry.server, state, result.ok, result.detail);
-    }
-    this.schedule(entry, now);
-    this.arm();
   }
 
   /** The rise/fall state machine. */
@@ -413,7 +458,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       // Recheck soon so active checks can bring it back.
       const e = state.main;
       if (e && e.pos >= 0) {
-        this.heapRemove(e);
+        this.heap.remove(e);
         this.push(e, this.clock.now() + this.options.fastIntervalMs);
       }
     }

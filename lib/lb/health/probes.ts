@@ -56,7 +56,7 @@ function elapsed(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000;
 }
 
-function errorDetail(error: unknown): string {
+export function errorDetail(error: unknown): string {
   const code = (error as { code?: string }).code;
   return code ?? (error as Error).message ?? String(error);
 }

@@ -14,7 +14,8 @@ import { ArgumentError, HakitError, check } from '../../errors';
 import { silentLogger, type Logger } from '../../log';
 import { nativeModule } from '../../native';
 import type { Pool } from '../pool';
-import { AddressSet, encodeProxyV1, encodeProxyV2 } from '../proxy-protocol';
+import { AddressSet, decodeProxyTlvs, encodeProxyV1, encodeProxyV2, type ProxyTlv, type ProxyTlvInfo } from '../proxy-protocol';
+import { checkProxyV2Options, serverTlvs, type ProxyV2Options } from './proxy-tlvs';
 import type { Server } from '../server';
 
 export interface L4ListenerOptions {
@@ -30,6 +31,8 @@ export interface L4ListenerOptions {
   pool: Pool;
   /** Send a PROXY header to servers. */
   sendProxy?: 'v1' | 'v2';
+  /** With sendProxy 'v2': TLVs to forward, add, a unique id, a CRC32C (see proxy-tlvs.ts). */
+  proxyV2?: ProxyV2Options;
   /** Expect a PROXY header from clients in these trusted sources (addresses/CIDRs). */
   acceptProxy?: { trusted: string[]; timeoutMs?: number };
   connectTimeoutMs?: number;
@@ -69,6 +72,10 @@ export interface ConnectionInfo {
   listener: string;
   client: { address: string; port: number };
   server?: string;
+  /** From a trusted client's PROXY v2 header: its TLVs, raw and decoded. */
+  proxy?: { tlvs: ProxyTlv[]; info: ProxyTlvInfo };
+  /** The PP2 unique id sent to the server (received or generated), when one is sent. */
+  uniqueId?: Buffer;
 }
 
 export interface TcpProxyEvents {
@@ -108,7 +115,7 @@ const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).ma
 
 interface ListenerState {
   id: number;
-  options: Required<Omit<L4ListenerOptions, 'sendProxy' | 'acceptProxy' | 'name'>> & Pick<L4ListenerOptions, 'sendProxy' | 'acceptProxy'> & { name: string };
+  options: Required<Omit<L4ListenerOptions, 'sendProxy' | 'acceptProxy' | 'name' | 'proxyV2'>> & Pick<L4ListenerOptions, 'sendProxy' | 'acceptProxy' | 'proxyV2'> & { name: string };
   trusted: AddressSet | undefined;
   stats: ListenerStats;
   queue: Conn[];
@@ -127,6 +134,8 @@ interface Conn {
   attempts: number;
   queuedAt?: number;
   established: boolean;
+  proxy?: { tlvs: ProxyTlv[]; info: ProxyTlvInfo };
+  uniqueId?: Buffer;
 }
 
 function normalize(o: L4ListenerOptions): ListenerState['options'] {
@@ -146,6 +155,7 @@ function normalize(o: L4ListenerOptions): ListenerState['options'] {
     pool: o.pool,
     sendProxy: o.sendProxy,
     acceptProxy: o.acceptProxy,
+    proxyV2: checkProxyV2Options(o.proxyV2),
     connectTimeoutMs: check.integer('connectTimeoutMs', o.connectTimeoutMs ?? 5000, 1, 1 << 30),
     retries: check.integer('retries', o.retries ?? 3, 0, 100),
     redispatch: o.redispatch ?? true,
@@ -315,7 +325,10 @@ export class TcpProxy extends EventEmitter<TcpProxyEvents> {
   }
 
   private info(c: Conn): ConnectionInfo {
-    return { id: c.id, listener: c.listener.options.name, client: { address: c.clientAddress, port: c.clientPort }, server: c.server?.id };
+    const info: ConnectionInfo = { id: c.id, listener: c.listener.options.name, client: { address: c.clientAddress, port: c.clientPort }, server: c.server?.id };
+    if (c.proxy) info.proxy = c.proxy;
+    if (c.uniqueId) info.uniqueId = c.uniqueId;
+    return info;
   }
 
   private onEvents(batch: RawEvent[]): void {
@@ -328,7 +341,7 @@ export class TcpProxy extends EventEmitter<TcpProxyEvents> {
     }
   }
 
-  private onEvent([type, connId, listenerId, a, b, code, text, text2]: RawEvent): void {
+  private onEvent([type, connId, listenerId, a, b, code, text, text2, data]: RawEvent): void {
     const engine = this.engine;
     if (!engine) return;
     if (type === EV_ACCEPTED) {
@@ -352,6 +365,7 @@ export class TcpProxy extends EventEmitter<TcpProxyEvents> {
           c.localAddress = text2;
           c.localPort = b;
         }
+        if (data && data.length > 0) c.proxy = decodeProxyTlvs(data); // checked by the native parser already
         return this.dispatch(c);
       case EV_PROXY_FAILED:
         c.listener.stats.proxyErrors++;
@@ -400,7 +414,12 @@ export class TcpProxy extends EventEmitter<TcpProxyEvents> {
     if (o.sendProxy) {
       const both = net.isIP(c.clientAddress) && net.isIP(c.localAddress);
       const addresses = both ? { source: c.clientAddress, sourcePort: c.clientPort, destination: c.localAddress, destinationPort: c.localPort } : undefined;
-      preamble = o.sendProxy === 'v1' ? encodeProxyV1(addresses) : encodeProxyV2(addresses);
+      if (o.sendProxy === 'v1') preamble = encodeProxyV1(addresses);
+      else {
+        const { tlvs, uniqueId } = serverTlvs(o.proxyV2, c.proxy?.tlvs, c.uniqueId);
+        if (uniqueId) c.uniqueId = uniqueId;
+        preamble = encodeProxyV2(addresses, tlvs, { crc32c: o.proxyV2?.crc32c });
+      }
     }
     const go = (host: string) => {
       if (!this.engine || !this.conns.has(c.id)) return;

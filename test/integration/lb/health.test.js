@@ -3,6 +3,7 @@
 // and gets no new connections through the L4 proxy.
 const test = require('ava');
 const net = require('net');
+const { spawnSync } = require('child_process');
 const http = require('http');
 const { lb } = require('../../..');
 const { backend, exchange } = require('../../labs/lb/peers');
@@ -77,4 +78,42 @@ needs(test.serial, [requires.root])('icmp check: loopback answers echo requests'
   t.teardown(() => checker.stop());
   await new Promise((resolve) => checker.on('check', resolve));
   t.true(checker.status('lo').last.ok);
+});
+
+needs(test.serial, [requires.root])('icmpv6 check: ::1 answers echo requests through the same Pinger and checker', async (t) => {
+  t.timeout(60000);
+  const pinger = new lb.Pinger();
+  t.teardown(() => pinger.close());
+  t.like(await pinger.ping('::1', 1000), { ok: true, detail: 'echo reply' });
+  t.like(await pinger.ping('0:0:0:0:0:0:0:1', 1000), { ok: true, detail: 'echo reply' }); // same address, other spelling
+  const pool = new lb.Pool({ servers: [{ id: 'lo6', host: '::1', port: 1 }, { id: 'lo4', host: '127.0.0.1', port: 1 }] });
+  const checker = new lb.HealthChecker(pool, { type: 'icmp', intervalMs: 100, jitter: 0 }).start();
+  t.teardown(() => checker.stop());
+  for (let i = 0; i < 50 && !(checker.status('lo6').last && checker.status('lo4').last); i++) await sleep(50);
+  t.like(checker.status('lo6').last, { ok: true, detail: 'echo reply' });
+  t.like(checker.status('lo4').last, { ok: true, detail: 'echo reply' });
+});
+
+needs(test.serial, [requires.root, requires.command('ip', 'iproute2')])('icmpv6 check across a veth pair between two namespaces (neighbour discovery, a silent address times out)', async (t) => {
+  t.timeout(60000);
+  const { run } = require('../../helpers/env');
+  const a = `lbh6a-${process.pid}`;
+  const b = `lbh6b-${process.pid}`;
+  t.teardown(() => {
+    for (const ns of [a, b]) spawnSync('ip', ['netns', 'del', ns]);
+  });
+  run('ip', ['netns', 'add', a]);
+  run('ip', ['netns', 'add', b]);
+  run('ip', ['-n', a, 'link', 'add', 'v6a', 'type', 'veth', 'peer', 'name', 'v6b', 'netns', b]);
+  run('ip', ['-n', a, 'addr', 'add', 'fd5e:1b::1/64', 'dev', 'v6a', 'nodad']);
+  run('ip', ['-n', b, 'addr', 'add', 'fd5e:1b::2/64', 'dev', 'v6b', 'nodad']);
+  run('ip', ['-n', a, 'link', 'set', 'v6a', 'up']);
+  run('ip', ['-n', b, 'link', 'set', 'v6b', 'up']);
+  const script = `const {lb}=require(${JSON.stringify(require.resolve('../../..'))});const p=new lb.Pinger();
+Promise.all([p.ping('fd5e:1b::2',2000),p.ping('fd5e:1b::3',500)]).then((r)=>{console.log(JSON.stringify(r));p.close();});`;
+  const r = spawnSync('ip', ['netns', 'exec', a, process.execPath, '-e', script], { encoding: 'utf8', timeout: 20000 });
+  t.is(r.status, 0, r.stderr);
+  const [reached, silent] = JSON.parse(r.stdout);
+  t.like(reached, { ok: true, detail: 'echo reply' });
+  t.like(silent, { ok: false, detail: 'timeout' });
 });

@@ -62,9 +62,13 @@ function waitForPort(port, timeoutMs = 5000) {
   });
 }
 
-/** Starts haproxy with `config` (a string; use ${dir} for its temp dir); returns { stop, dir }. */
-async function haproxy(config, waitPorts = []) {
+/**
+ * Starts haproxy with `config` (a string; use ${dir} for its temp dir), after writing `files`
+ * ({ name: content }) into that dir; returns { stop, dir }.
+ */
+async function haproxy(config, waitPorts = [], files = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-haproxy-'));
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
   const file = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(file, config.replaceAll('${dir}', dir));
   const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -104,4 +108,29 @@ function exchange(port, data, { host = '127.0.0.1', endAfterWrite = true, timeou
   });
 }
 
-module.exports = { listen, backend, freePort, waitForPort, haproxy, exchange };
+/** Starts nginx (one worker, foreground) with `http` as its http{} block; returns { stop, dir }. */
+async function nginx(http, waitPorts = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-nginx-'));
+  const file = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(file, `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir};\n${http}\n}\n`);
+  const child = spawn('nginx', ['-p', dir, '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await Promise.race([Promise.all(waitPorts.map((p) => waitForPort(p))), exited.then(() => { throw new Error(`nginx exited: ${stderr}`); })]);
+  } catch (e) {
+    child.kill('SIGTERM');
+    throw e;
+  }
+  return {
+    dir,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM'); // the master stops its worker (SIGKILL would orphan it)
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+module.exports = { listen, backend, freePort, waitForPort, haproxy, nginx, exchange };

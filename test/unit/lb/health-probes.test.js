@@ -10,11 +10,10 @@ const { lb } = require('../../..');
 const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'lb');
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 const ctx = (port, timeoutMs = 2000) => ({ server: new lb.Server({ host: '127.0.0.1', port }), port, timeoutMs });
+// Port 1 (tcpmux): nobody listens there and the kernel never hands it out as an ephemeral port,
+// so unlike a just-closed port it cannot be taken by a concurrent test's listen(0).
 async function closedPort() {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
+  return 1;
 }
 
 test('tcp probe: open port ok, closed port ECONNREFUSED', async (t) => {
