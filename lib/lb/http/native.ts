@@ -31,6 +31,7 @@ interface EngineParams {
   maxHead: number;
   maxUri: number;
   maxconn: number;
+  err400: Buffer;
   err408: Buffer;
   err502: Buffer;
   err503: Buffer;
@@ -79,7 +80,8 @@ interface Pending {
 }
 
 const RECORD = 10;
-const terms = ['--', 'SH', 'sH', 'SD', 'sD', 'CD', 'CR', 'cR', 'SC', 'cD', 'SC'];
+const terms = ['--', 'SH', 'sH', 'SD', 'sD', 'CD', 'CR', 'cR', 'SC', 'cD', 'SC', 'PR'];
+const TERM_PR = 11;
 const TERM_CONNECT_FAILED = 8;
 const FALLBACK = -1;
 
@@ -148,6 +150,7 @@ export class NativeHttpPath {
       maxHead: rt.global.maxHeaderSize,
       maxUri: rt.global.maxUriLength,
       maxconn: frontend.maxconn,
+      err400: rt.errors.raw(400),
       err408: rt.errors.raw(408),
       err502: rt.errors.get(502).raw,
       err503: rt.errors.get(503).raw,
@@ -260,9 +263,8 @@ export class NativeHttpPath {
       const { fe, backend, server, srt } = p;
       srt.counters.end();
       if (term === TERM_CONNECT_FAILED) {
-        // The JS path took the request over and counts it itself: undo this attempt's counts.
-        srt.counters.econ++;
-        backend.counters.econ++;
+        // The JS path took the request over and counts it (its attempts, retries, econ, 503)
+        // as if it had come to it first: this attempt leaves no count behind.
         backend.release(server, false);
         for (const c of [fe.counters, backend.counters, srt.counters]) c.stot--;
         fe.counters.end();
@@ -270,6 +272,7 @@ export class NativeHttpPath {
         continue;
       }
       const tr = records[i + 7]!;
+      if (term === TERM_PR) fe.counters.ereq++;
       if (term === 1 && status === 502) {
         srt.counters.eresp++;
         backend.counters.eresp++;

@@ -136,6 +136,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
     l.limits.maxHead = Field(o, "maxHead", 256, 1 << 20);
     l.limits.maxUri = Field(o, "maxUri", 16, 1 << 20);
     l.maxconn = static_cast<int>(Field(o, "maxconn", 1, 1 << 30));
+    l.err400 = Bytes(o, "err400");
     l.err408 = Bytes(o, "err408");
     l.err502 = Bytes(o, "err502");
     l.err503 = Bytes(o, "err503");

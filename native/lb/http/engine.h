@@ -20,7 +20,7 @@ struct Timeouts {
 };
 
 // Termination codes sent to JS with each completed request (HAProxy's two-letter states there).
-enum Term : int { kTermOk = 0, kTermSH = 1, kTermsH = 2, kTermSD = 3, kTermsD = 4, kTermCD = 5, kTermCR = 6, kTermcR = 7, kTermConnectFailed = 8, kTermcD = 9, kTermSC = 10 };
+enum Term : int { kTermOk = 0, kTermSH = 1, kTermsH = 2, kTermSD = 3, kTermsD = 4, kTermCD = 5, kTermCR = 6, kTermcR = 7, kTermConnectFailed = 8, kTermcD = 9, kTermSC = 10, kTermPR = 11 };
 
 // What the policy decided for one request.
 struct Decision {
@@ -40,7 +40,7 @@ struct Listener {
   uv_poll_t* poll = nullptr;
   Timeouts t;
   Limits limits;
-  std::string err408, err502, err503, err504;
+  std::string err400, err408, err502, err503, err504;
   int maxconn = 1 << 30;
   int conns = 0;
   bool paused = false;

@@ -165,6 +165,7 @@ void Engine::Configure(int id, const Listener& params) {
   Listener* l = listeners[id];
   l->t = params.t;
   l->limits = params.limits;
+  l->err400 = params.err400;
   l->err408 = params.err408;
   l->err502 = params.err502;
   l->err503 = params.err503;

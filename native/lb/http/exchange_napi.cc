@@ -193,6 +193,8 @@ void Engine::SendHead(ClientConn* c) {
   if (c->state != ClientConn::kForward) c->in.Consume(c->req.headLen);  // a replay already did
   c->state = ClientConn::kForward;
   c->tSent = now;
+  // timeout client runs only while a request body is awaited (PumpRequest re-arms it).
+  c->deadline = c->reqDone ? 0 : now + static_cast<uint64_t>(c->listener->t.client) * 1000;
   s->out.append(c->head);
   s->deadline = now + static_cast<uint64_t>(slots[c->slot].serverMs) * 1000;
   PumpRequest(c);
@@ -210,9 +212,9 @@ void Engine::PumpRequest(ClientConn* c) {
     if (c->reqChunked) {
       take = c->reqFramer.Feed(c->in.data(), n);
       if (c->reqFramer.failed()) {
-        // A bad chunk size mid-body: HAProxy's 400 cannot follow what was sent; cut both sides.
-        Record(c, kTermCR);
-        return CloseClient(c);
+        // A bad chunk size (RFC 9112 §7.1): HAProxy's 400, and the connection closes.
+        if (c->respHeadDone) return CloseClient(c);
+        return Respond(c, c->listener->err400, 400, kTermPR);
       }
       c->reqDone = c->reqFramer.done();
     } else {
@@ -387,14 +389,33 @@ void Engine::FinishExchange(ClientConn* c, int term, bool serverReusable) {
   TryHead(c);  // a pipelined request may already be buffered
 }
 
+// An error response of ours (502, 503, 504, 400). The client connection stays open when the
+// request was read whole and the client wants more; else the answer says close, and we do.
 void Engine::Respond(ClientConn* c, const std::string& bytes, int status, int term) {
   c->status = status;
   Record(c, term);
   if (c->server) CloseConn(c->server);
   c->server = nullptr;
-  c->out.append(bytes);
+  bool keep = c->reqDone && !c->closeAfter && !c->eof && status != 400;
+  size_t line = bytes.find("\r\n");
+  if (!keep && line != std::string::npos && bytes.find("onnection: close\r\n") == std::string::npos) {
+    c->out.append(bytes, 0, line + 2);
+    c->out.append("connection: close\r\n");
+    c->out.append(bytes, line + 2, std::string::npos);
+  } else {
+    c->out.append(bytes);
+  }
+  if (!FlushOut(c)) return CloseClient(c);
+  if (keep) {
+    c->first = false;
+    c->tIdle = Now();
+    c->tHead = 0;
+    c->deadline = c->tIdle + static_cast<uint64_t>(c->listener->t.keepAlive) * 1000;
+    c->state = ClientConn::kHead;
+    return TryHead(c);
+  }
   c->state = ClientConn::kDrain;
-  if (!FlushOut(c) || c->pending() == 0) return CloseClient(c);
+  if (c->pending() == 0) return CloseClient(c);
   Sync(c);
 }
 
