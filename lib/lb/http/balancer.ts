@@ -252,6 +252,12 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     if (this.listenerCount('log')) this.emit('log', entry);
   }
 
+  /** Whether the native request path serves plain-HTTP binds, and what it did so far. */
+  nativeHttp(): { enabled: boolean; requests: number; handoffs: number } {
+    const n = this.nativePath;
+    return { enabled: !!n, requests: n?.stats.requests ?? 0, handoffs: n?.stats.handoffs ?? 0 };
+  }
+
   /** The native path if the configuration (or HAKIT_NATIVE_HTTP) wants it and the addon has it. */
   private native(): NativeHttpPath | undefined {
     const mode = nativeHttpMode(this.config.global.nativeHttp);

@@ -91,6 +91,8 @@ export class NativeHttpPath {
   private readonly pending = new Map<number, Pending>();
   private readonly slotCache = new WeakMap<ServerRuntime, number>();
   private nextId = 0;
+  /** Requests forwarded natively; connections handed to the JS path. */
+  readonly stats = { requests: 0, handoffs: 0 };
 
   constructor(private readonly host: ProxyHost) {
     const { NativeHttpEngine } = nativeModule<LbHttpNative>('lbHttp');
@@ -211,6 +213,7 @@ export class NativeHttpPath {
     backend.counters.begin(wall);
     srt.counters.begin();
     this.pending.set(reqId, { fe, backend, server, srt, method, uri: target, client });
+    this.stats.requests++;
     let headers: string | null = null;
     if (view.modified || cookie?.indirect || fe.config.forwardFor) {
       const out = endToEnd(view.raw);
@@ -231,6 +234,7 @@ export class NativeHttpPath {
       closeSync(fd);
       return;
     }
+    this.stats.handoffs++;
     const socket = new net.Socket({ fd, readable: true, writable: true });
     (socket as net.Socket & { [idleSince]?: number })[idleSince] = performance.now();
     listener.server.emit('connection', socket);
