@@ -235,8 +235,16 @@ export class NativeHttpPath {
       return;
     }
     this.stats.handoffs++;
-    const socket = new net.Socket({ fd, readable: true, writable: true });
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } catch (error) {
+      this.host.logError?.(error);
+      closeSync(fd);
+      return;
+    }
     (socket as net.Socket & { [idleSince]?: number })[idleSince] = performance.now();
+    // Node's http server takes it as a new connection; the bytes already read come first.
     listener.server.emit('connection', socket);
     if (bytes.length) socket.unshift(bytes);
   }

@@ -3,6 +3,9 @@
 // done (completion records, one call per loop iteration with every request finished in it).
 #include <napi.h>
 
+#include <unistd.h>
+
+#include <cstring>
 #include <memory>
 
 #include "common/args.h"
@@ -50,6 +53,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
 
   Decision Decide(ClientConn* c) override {
     Decision d;
+    if (decide_.IsEmpty()) return d;
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
     const uint8_t* base = c->in.data();
@@ -80,6 +84,10 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
   }
 
   void Handoff(int fd, const uint8_t* data, size_t len, int listener) override {
+    if (handoff_.IsEmpty()) {
+      close(fd);
+      return;
+    }
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
     try {
@@ -89,6 +97,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
   }
 
   void Flush(const std::vector<double>& records) override {
+    if (done_.IsEmpty()) return;
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
     Napi::Float64Array batch = Napi::Float64Array::New(env, records.size());
@@ -106,7 +115,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
   }
 
   Engine* Live(Napi::Env env) {
-    if (!engine_) ThrowTyped(env, "LB_ENGINE_CLOSED", "the native HTTP engine is shut down");
+    if (!engine_ || engine_->down()) ThrowTyped(env, "LB_ENGINE_CLOSED", "the native HTTP engine is shut down");
     return engine_.get();
   }
 
@@ -180,7 +189,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
   // Raw [name, value, ...] of the request being decided (for ACLs and rules that read headers).
   Napi::Value JsHeaders(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const ClientConn* c = engine_ ? engine_->deciding() : nullptr;
+    const ClientConn* c = engine_ && !engine_->down() ? engine_->deciding() : nullptr;
     if (!c) ThrowTyped(env, "LB_NO_REQUEST", "headers() is only valid inside decide()");
     const uint8_t* base = c->in.data();
     Napi::Array out = Napi::Array::New(env, c->req.headers.size() * 2);
@@ -194,8 +203,16 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
 
   Napi::Value JsConnections(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), engine_ ? static_cast<double>(engine_->Connections()) : 0); }
 
+  // Closes every socket now; the Engine object itself goes with this wrapper, since shutdown()
+  // may be called from inside one of its own callbacks (decide, done).
   Napi::Value JsShutdown(const Napi::CallbackInfo& info) {
-    engine_.reset();
+    if (engine_ && !engine_->down()) {
+      engine_->Shutdown();
+      // Drop the callbacks: they hold the JS side, which holds this wrapper.
+      decide_.Reset();
+      handoff_.Reset();
+      done_.Reset();
+    }
     return info.Env().Undefined();
   }
 

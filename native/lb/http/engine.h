@@ -156,6 +156,7 @@ class Engine {
   void CloseListener(int id);
   int AddSlot(const std::string& host, int port, uint32_t connectMs, uint32_t serverMs);  // -1: not a numeric address
   size_t Connections() const { return clients_; }
+  bool down() const { return down_; }
   const ClientConn* deciding() const { return deciding_; }
 
   // Used by the connection code (engine_napi.cc, exchange_napi.cc).

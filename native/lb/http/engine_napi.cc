@@ -344,8 +344,12 @@ bool Engine::FlushOut(Conn* c) {
 void Engine::Tick() {
   uint64_t now = Now();
   ClientConn* c = head_;
-  while (c) {
+  while (c && !down_) {
     ClientConn* next = c->next;
+    if (c->closing) {
+      c = next;
+      continue;
+    }
     if (c->state == ClientConn::kConnecting) {
       if (c->server && now >= c->server->deadline) ConnectFailed(c);
     } else if (c->state == ClientConn::kHead) {
