@@ -45,6 +45,13 @@ void Engine::Record(ClientConn* c, int term) {
 void Engine::OnClient(ClientConn* c, int events) {
   if (events & UV_WRITABLE) {
     if (!FlushOut(c)) return CloseClient(c);
+    if (c->state == ClientConn::kForward) {
+      // A slow reader is the client's timeout, not the server's: the server waits on us.
+      uint64_t now = Now();
+      if (c->pending()) c->deadline = now + static_cast<uint64_t>(c->listener->t.client) * 1000;
+      else if (c->reqDone) c->deadline = 0;
+      if (c->server) c->server->deadline = now + static_cast<uint64_t>(slots[c->slot].serverMs) * 1000;
+    }
     if (c->pending() == 0) {
       if (c->state == ClientConn::kHandoff) {
         c->state = ClientConn::kHead;
@@ -353,6 +360,7 @@ void Engine::PumpResponse(ClientConn* c) {
   s->in.Consume(take);
   c->bytesOut += static_cast<double>(take);
   if (!FlushOut(c)) return CloseClient(c);
+  if (c->pending() && !c->deadline) c->deadline = Now() + static_cast<uint64_t>(c->listener->t.client) * 1000;
   if (done) {
     // Stray bytes after the response mean the server cannot be trusted with the next request.
     bool reusable = c->serverReusable && c->reqDone && s->in.size() == 0;
