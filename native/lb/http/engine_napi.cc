@@ -374,6 +374,13 @@ void Engine::Tick() {
     }
     c = next;
   }
+  for (Slot& slot : slots) {
+    for (size_t i = 0; i < slot.idle.size();) {
+      ServerConn* s = slot.idle[i];
+      if (s->deadline && now >= s->deadline) CloseConn(s);  // removes it from slot.idle
+      else i++;
+    }
+  }
 }
 
 }  // namespace hakit::lb::http

@@ -375,7 +375,8 @@ void Engine::FinishExchange(ClientConn* c, int term, bool serverReusable) {
   if (s) {
     s->client = nullptr;
     if (serverReusable) {
-      s->deadline = 0;
+      // Idle pooled connections are closed after timeout server (Tick), like a pool purge.
+      s->deadline = Now() + static_cast<uint64_t>(slots[s->slot].serverMs) * 1000;
       slots[s->slot].idle.push_back(s);
       Poll(s, UV_READABLE);
     } else {
