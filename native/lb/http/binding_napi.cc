@@ -15,7 +15,25 @@
 namespace hakit::lb::http {
 namespace {
 
-constexpr size_t kRecordSize = 10;
+// A header block from JS must be whole "name: value\r\n" lines with no other CR or LF, so a
+// rule's value can never end the head early or start a second request (response splitting).
+bool SafeLines(const std::string& block) {
+  if (block.empty()) return true;
+  if (block.size() < 2 || block[block.size() - 2] != '\r' || block.back() != '\n') return false;
+  bool lineStart = true;
+  for (size_t i = 0; i < block.size(); i++) {
+    char ch = block[i];
+    if (ch == '\r') {
+      if (lineStart || i + 1 >= block.size() || block[i + 1] != '\n') return false;
+      i++;
+      lineStart = true;
+      continue;
+    }
+    if (ch == '\n' || ch == '\0') return false;
+    lineStart = false;
+  }
+  return true;
+}
 
 class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHost {
  public:
@@ -73,6 +91,7 @@ class HttpEngineWrap : public Napi::ObjectWrap<HttpEngineWrap>, public EngineHos
           if (headers.IsString()) d.replaceHeaders = true, d.headers = headers.As<Napi::String>().Utf8Value();
           if (cookie.IsString()) d.setCookie = cookie.As<Napi::String>().Utf8Value();
           d.nocache = a.Get(3u).ToBoolean().Value();
+          if (!SafeLines(d.headers) || !SafeLines(d.setCookie)) d = Decision{};
         }
       }
     } catch (const Napi::Error& e) {
