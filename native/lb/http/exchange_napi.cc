@@ -67,9 +67,17 @@ void Engine::OnClient(ClientConn* c, int events) {
     if (eof) c->eof = true;
     if (c->state == ClientConn::kHead) return TryHead(c);
     if (c->state == ClientConn::kForward && !c->reqDone) {
-      if (c->eof && c->in.size() == 0) return CloseClient(c);  // gave up mid-body
       PumpRequest(c);
       if (c->closing) return;
+    }
+    // The client shut its side during the exchange. As on the JS path (Node's http server):
+    // a request sent whole still gets its answer (half-close), but once the response has
+    // started, or while the body can no longer arrive, the exchange is aborted (CD / CR) and
+    // the server connection freed.
+    // (While connecting, the body still waits in the buffer: SendHead judges after pumping it.)
+    if (c->eof && c->state == ClientConn::kForward && (c->respHeadDone || !c->reqDone)) {
+      Record(c, c->respHeadDone ? kTermCD : kTermCR);
+      return CloseClient(c);
     }
   }
   Sync(c);
@@ -206,6 +214,10 @@ void Engine::SendHead(ClientConn* c) {
   s->deadline = now + static_cast<uint64_t>(slots[c->slot].serverMs) * 1000;
   PumpRequest(c);
   if (c->closing) return;
+  if (c->eof && !c->reqDone) {
+    Record(c, kTermCR);  // the client shut its side before sending the whole body
+    return CloseClient(c);
+  }
   if (!FlushOut(s)) return ServerFailed(c, false);
   Sync(c);
 }

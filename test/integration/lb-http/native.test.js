@@ -133,6 +133,66 @@ test('a 24 MiB body streams up and a 24 MiB body streams down, both intact (SHA-
   t.is(lb.lb.nativeHttp().requests, 1);
 });
 
+test('a client that stops reading holds the server back (bounded buffering), then gets every byte', async (t) => {
+  const total = 64 << 20;
+  let written = 0;
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-length': total });
+    const chunk = Buffer.alloc(1 << 16, 7);
+    const write = () => {
+      while (written < total) {
+        written += chunk.length;
+        if (!res.write(chunk)) return res.once('drain', write);
+      }
+      res.end();
+    };
+    write();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const lb = await lbFor(t, { s1: `127.0.0.1:${server.address().port}` });
+  const { got, writtenWhilePaused } = await new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: lb.port, path: '/big' }, (res) => {
+      res.pause();
+      setTimeout(() => {
+        const writtenWhilePaused = written;
+        let got = 0;
+        res.on('data', (c) => (got += c.length));
+        res.on('end', () => resolve({ got, writtenWhilePaused }));
+        res.resume();
+      }, 700);
+    });
+    req.on('error', reject);
+  });
+  t.is(got, total);
+  // Socket buffers on three sockets plus the engine's 256 KiB high-water mark: far below 64 MiB.
+  t.true(writtenWhilePaused < 24 << 20, `${writtenWhilePaused} bytes written while the client read nothing`);
+});
+
+test('a client gone mid-response: the server connection is dropped, counters settle, log says CD', async (t) => {
+  let serverSide;
+  const server = http.createServer((req, res) => {
+    serverSide = req.socket;
+    res.writeHead(200, { 'content-length': 1 << 20 });
+    res.write(Buffer.alloc(1000));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const lb = await lbFor(t, { s1: `127.0.0.1:${server.address().port}` });
+  const entries = [];
+  lb.lb.on('log', (e) => entries.push(e));
+  const socket = net.connect(lb.port, '127.0.0.1', () => socket.write('GET /cut HTTP/1.1\r\nHost: a\r\n\r\n'));
+  await new Promise((resolve) => socket.once('data', resolve));
+  socket.destroy();
+  const { waitFor } = require('../../labs/lb-http/lab');
+  t.true(await waitFor(() => entries.length === 1 && serverSide?.destroyed, 3000), 'logged and the server side closed');
+  t.is(entries[0].termination_state, 'CD');
+  t.is(entries[0].status, 200);
+  const be = lb.lb.runtime().backends.get('app');
+  t.is(be.counters.scur, 0);
+  t.is(lb.lb.runtime().frontends.get('web').counters.scur, 0);
+});
+
 test('server reset → 502, server timeout → 504, slow head → 408 (HAProxy pages), client kept after 502/504', async (t) => {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
