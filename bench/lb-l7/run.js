@@ -4,6 +4,7 @@
 // Method of /work/shared/bench-anchors/lb: proxy pinned to CPU 0, backend and wrk to CPU 1,
 // `wrk -t1 -c50 -dDURs --latency`, RUNS runs each. Needs root-free tools: haproxy, nginx, wrk.
 //   node bench/lb-l7/run.js            (DUR=6 RUNS=2 by default; ONLY=hakit,plain to pick;
+//   `hakit` is the native request path, `hakit-js` the same build with HAKIT_NATIVE_HTTP=off;
 //   HAKIT_BASE=/other/checkout/bin/hakit.js adds that build as `hakit-base`)
 const fs = require('fs');
 const os = require('os');
@@ -89,18 +90,21 @@ function wrk(port) {
 async function main() {
   const backendPort = await freePort();
   const ports = {};
-  for (const name of ['hakit', 'hakit-base', 'haproxy', 'nginx', 'plain', 'http-proxy', 'fastify']) ports[name] = await freePort();
+  for (const name of ['hakit', 'hakit-js', 'hakit-base', 'haproxy', 'nginx', 'plain', 'http-proxy', 'fastify']) ports[name] = await freePort();
   fs.writeFileSync(path.join(dir, 'backend.conf'), `worker_processes 1;\ndaemon off;\npid ${dir}/backend.pid;\nerror_log ${dir}/backend.err;\nevents { worker_connections 4096; }\nhttp { access_log off; keepalive_requests 100000; server { listen 127.0.0.1:${backendPort}; location / { return 200 "ok\\n"; } } }\n`);
   fs.writeFileSync(path.join(dir, 'proxy.conf'), `worker_processes 1;\ndaemon off;\npid ${dir}/proxy.pid;\nerror_log ${dir}/proxy.err;\nevents { worker_connections 4096; }\nhttp { access_log off; keepalive_requests 100000; upstream b { server 127.0.0.1:${backendPort}; keepalive 64; } server { listen 127.0.0.1:${ports.nginx}; location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`);
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), `global\n  nbthread 1\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nfrontend f\n  bind 127.0.0.1:${ports.haproxy}\n  default_backend b\nbackend b\n  balance roundrobin\n  server s1 127.0.0.1:${backendPort}\n  server s2 127.0.0.1:${backendPort}\n`);
   // Same shape for hakit: two server lines on the one backend, no access log.
   fs.writeFileSync(path.join(dir, 'hakit.yaml'), `global: { access-log: "off", maxconn: 4000 }\ndefaults: { timeout: { connect: 5s, client: 30s, server: 30s } }\nfrontend:\n  f:\n    bind: 127.0.0.1:${ports.hakit}\n    default_backend: b\nbackend:\n  b:\n    balance: roundrobin\n    server:\n      s1: 127.0.0.1:${backendPort}\n      s2: 127.0.0.1:${backendPort}\n`);
 
+  fs.writeFileSync(path.join(dir, 'hakit-js.yaml'), fs.readFileSync(path.join(dir, 'hakit.yaml'), 'utf8').replace(`:${ports.hakit}`, `:${ports['hakit-js']}`));
   fs.writeFileSync(path.join(dir, 'hakit-base.yaml'), fs.readFileSync(path.join(dir, 'hakit.yaml'), 'utf8').replace(`:${ports.hakit}`, `:${ports['hakit-base']}`));
   const backend = start(1, 'nginx', ['-c', path.join(dir, 'backend.conf')]);
   await waitPort(backendPort);
   const contenders = {
     hakit: () => start(0, process.execPath, [path.join(root, 'bin/hakit.js'), 'lb', '-f', path.join(dir, 'hakit.yaml'), '-q']),
+    // The same build with the native request path off: Node's http stack (HAKIT_NATIVE_HTTP=off).
+    'hakit-js': () => start(0, process.execPath, [path.join(root, 'bin/hakit.js'), 'lb', '-f', path.join(dir, 'hakit-js.yaml'), '-q'], { HAKIT_NATIVE_HTTP: 'off' }),
     // HAKIT_BASE=/path/to/other/checkout/bin/hakit.js: an older build in the same run (before/after).
     ...(process.env.HAKIT_BASE ? { 'hakit-base': () => start(0, process.execPath, [process.env.HAKIT_BASE, 'lb', '-f', path.join(dir, 'hakit-base.yaml'), '-q']) } : {}),
     haproxy: () => start(0, 'haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]),
@@ -135,7 +139,8 @@ async function main() {
   for (const name of Object.keys(results)) console.log(`| ${name} | ${best(name).toFixed(0)} | ${p99(name)} | ${cpu(name).toFixed(0)} |`);
   console.log(`\nhakit / HAProxy = ${(best('hakit') / best('haproxy')).toFixed(2)} (goal >= 0.5)`);
   console.log(`hakit / best Node proxy = ${(best('hakit') / bestNode).toFixed(2)} (goal >= 2)`);
-  console.log(`hakit CPU/req: ${(cpu('hakit') / cpu('plain')).toFixed(2)}x plain Node, ${(cpu('hakit') / cpu('haproxy')).toFixed(2)}x HAProxy`);
+  const bestNodeCpu = Math.min(cpu('plain'), cpu('http-proxy'), cpu('fastify'));
+  console.log(`hakit CPU/req: ${(cpu('hakit') / cpu('plain')).toFixed(2)}x plain Node, ${(cpu('hakit') / bestNodeCpu).toFixed(2)}x the least-CPU Node proxy, ${(cpu('hakit') / cpu('haproxy')).toFixed(2)}x HAProxy`);
   console.log(`hakit p99 / HAProxy p99 = ${(p99('hakit') / p99('haproxy')).toFixed(2)} (goal <= 2)`);
   await stop(backend);
 }

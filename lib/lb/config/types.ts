@@ -116,6 +116,10 @@ export interface GlobalConfig {
   maxUriLength: number;
   /** Access log destination: 'stdout', 'stderr', a file path, or 'off'. */
   accessLog: string;
+  /** Request path for plain-HTTP binds: C++ (native/lb/http) when 'auto' or 'on', Node's http when 'off'. */
+  nativeHttp: 'auto' | 'on' | 'off';
+  /** SO_REUSEPORT on native binds, so several processes (one per core) can share a port. */
+  reusePort: boolean;
   stats?: StatsConfig;
 }
 

@@ -111,13 +111,22 @@ export function validateConfig(input: unknown): LbConfig {
   known(c, '(root)', root, ['global', 'defaults', 'frontend', 'backend']);
 
   const g = section(c, 'global', root.global);
-  known(c, 'global', g, ['maxconn', 'max-header-size', 'max-uri-length', 'access-log', 'stats']);
+  known(c, 'global', g, ['maxconn', 'max-header-size', 'max-uri-length', 'access-log', 'native-http', 'reuse-port', 'stats']);
   const global: LbConfig['global'] = {
     maxconn: int(c, 'global.maxconn', g.maxconn, 4096, 1, 1_000_000),
     maxHeaderSize: int(c, 'global.max-header-size', g['max-header-size'], 16_384, 1024, 1 << 20),
     maxUriLength: int(c, 'global.max-uri-length', g['max-uri-length'], 8192, 64, 1 << 20),
     accessLog: str(c, 'global.access-log', g['access-log']) ?? 'off',
+    nativeHttp: 'auto',
+    reusePort: false,
   };
+  const nativeHttp = g['native-http'] ?? 'auto';
+  if (nativeHttp === 'auto' || nativeHttp === 'on' || nativeHttp === 'off') global.nativeHttp = nativeHttp;
+  else c.add('global.native-http', `must be auto, on or off, not ${JSON.stringify(nativeHttp)}`);
+  if (g['reuse-port'] !== undefined) {
+    if (typeof g['reuse-port'] === 'boolean') global.reusePort = g['reuse-port'];
+    else c.add('global.reuse-port', 'must be true or false');
+  }
   if (g.stats !== undefined) {
     const s = section(c, 'global.stats', g.stats);
     known(c, 'global.stats', s, ['bind', 'refresh', 'admin']);

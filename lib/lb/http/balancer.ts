@@ -16,6 +16,7 @@ import { type AgentCache, HttpBackend } from './backend';
 import { ErrorPages } from './errors';
 import { FrontendRuntime } from './frontend';
 import { type AccessLogEntry, type Runtime, handle, idleSince, rejectRaw } from './proxy';
+import { NativeHttpPath, nativeHttpMode } from './native';
 import { tlsSetup } from './tls';
 
 export interface HttpBalancerOptions {
@@ -32,6 +33,9 @@ interface Listener {
   sockets: Set<Socket>;
   /** Current SNI chooser (replaced on reload). */
   sni?: ReturnType<typeof tlsSetup>['SNICallback'];
+  /** Set when the native path accepts on this bind (`server` then only takes hand-overs). */
+  nativeId?: number;
+  nativePort?: number;
 }
 
 export interface HttpBalancerEvents {
@@ -51,6 +55,8 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
   private readonly logger: Logger;
   private readonly accessLog?: (entry: AccessLogEntry) => void;
   private closed = false;
+  /** The native request path, created with the first plain-HTTP bind it serves; null = not available. */
+  private nativePath: NativeHttpPath | null | undefined;
   readonly startedAt = Date.now();
 
   constructor(config: LbConfig, options: HttpBalancerOptions = {}) {
@@ -77,6 +83,7 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
   /** Address each frontend bind listens on, after start(). */
   addresses(): Array<{ frontend: string; address: string; port: number; ssl: boolean }> {
     return [...this.binds.values()].map((l) => {
+      if (l.nativePort !== undefined) return { frontend: l.frontend, address: l.bind.address, port: l.nativePort, ssl: false };
       const a = l.server.address();
       return { frontend: l.frontend, address: l.bind.address, port: typeof a === 'object' && a ? a.port : l.bind.port, ssl: !!l.bind.ssl };
     });
@@ -101,6 +108,7 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     for (const backend of this.current.backends.values()) backend.close();
     await Promise.all([...this.binds.values()].map((l) => this.closeListener(l, 0)));
     this.binds.clear();
+    this.nativePath?.close();
     for (const agent of this.agents.values()) agent.destroy();
   }
 
@@ -147,6 +155,7 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
         existing.frontend = frontend.name;
         existing.bind = bind;
         configureServer(existing.server, frontend, this.config);
+        if (existing.nativeId !== undefined) this.nativePath?.configure(existing.nativeId, frontend);
         if (bind.ssl) {
           const setup = tlsSetup(bind.ssl);
           (existing.server as https.Server).setSecureContext(setup.options);
@@ -187,6 +196,16 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(listener, error, socket));
     if (bind.ssl) server.on('tlsClientError', () => {});
+    const native = bind.ssl ? undefined : this.native();
+    if (native) {
+      const { id, port } = native.listen(frontend, bind, server, this.config.global.reusePort);
+      listener.nativeId = id;
+      listener.nativePort = port;
+      this.binds.set(key, listener);
+      // The JS server never listens; 'listening' starts its timers (headers timeout → 408).
+      server.emit('listening');
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(new HakitError('LB_LISTEN', `frontend ${frontend.name}: cannot listen on ${bind.address}:${bind.port}: ${error.code ?? error.message}`, { frontend: frontend.name, code: error.code })),
@@ -233,7 +252,30 @@ export class HttpBalancer extends EventEmitter<HttpBalancerEvents> {
     if (this.listenerCount('log')) this.emit('log', entry);
   }
 
+  /** Whether the native request path serves plain-HTTP binds, and what it did so far. */
+  nativeHttp(): { enabled: boolean; requests: number; handoffs: number } {
+    const n = this.nativePath;
+    return { enabled: !!n, requests: n?.stats.requests ?? 0, handoffs: n?.stats.handoffs ?? 0 };
+  }
+
+  /** The native path if the configuration (or HAKIT_NATIVE_HTTP) wants it and the addon has it. */
+  private native(): NativeHttpPath | undefined {
+    const mode = nativeHttpMode(this.config.global.nativeHttp);
+    if (mode === 'off') return undefined;
+    if (this.nativePath === undefined) {
+      try {
+        this.nativePath = new NativeHttpPath(this);
+      } catch (error) {
+        if (mode === 'on') throw new HakitError('LB_NATIVE_HTTP', `global.native-http is on but the native path is unavailable: ${(error as Error).message}`);
+        this.logger.warn('native HTTP path unavailable, using the JS path', { error });
+        this.nativePath = null;
+      }
+    }
+    return this.nativePath ?? undefined;
+  }
+
   private closeListener(listener: Listener, graceMs: number): Promise<void> {
+    if (listener.nativeId !== undefined) this.nativePath?.closeListener(listener.nativeId);
     return new Promise((resolve) => {
       listener.server.close(() => resolve());
       listener.server.closeIdleConnections();

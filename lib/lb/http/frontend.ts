@@ -27,28 +27,48 @@ export class FrontendRuntime {
 /**
  * An AclRequest over Node's raw headers; the header map is built only if an ACL asks. `raw` is
  * the request's own rawHeaders until a rule rewrites a header (`own()` copies it first), so the
- * common request without rewrites copies nothing.
+ * common request without rewrites copies nothing. The native path passes a loader instead of
+ * the array: the headers cross from C++ only if an ACL, a rule or persistence reads them.
  */
 export class RequestView implements AclRequest {
   private map: Map<string, string[]> | undefined;
   private owned = false;
+  private rawHeaders: string[] | undefined;
+  private readonly load: (() => string[]) | undefined;
 
   constructor(
     readonly method: string,
     readonly path: string,
-    public raw: string[],
+    raw: string[] | (() => string[]),
     readonly src: string,
     readonly ssl: boolean,
-  ) {}
+  ) {
+    if (typeof raw === 'function') this.load = raw;
+    else this.rawHeaders = raw;
+  }
+
+  get raw(): string[] {
+    return (this.rawHeaders ??= this.load!());
+  }
+
+  set raw(value: string[]) {
+    this.rawHeaders = value;
+  }
+
+  /** True once a rule changed the headers (raw is then a private copy). */
+  get modified(): boolean {
+    return this.owned;
+  }
 
   get headers(): Map<string, string[]> {
     if (!this.map) {
+      const raw = this.raw;
       const map = new Map<string, string[]>();
-      for (let i = 0; i < this.raw.length; i += 2) {
-        const name = this.raw[i]!.toLowerCase();
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toLowerCase();
         const list = map.get(name);
-        if (list) list.push(this.raw[i + 1]!);
-        else map.set(name, [this.raw[i + 1]!]);
+        if (list) list.push(raw[i + 1]!);
+        else map.set(name, [raw[i + 1]!]);
       }
       this.map = map;
     }

@@ -218,7 +218,7 @@ function handleRequest(host: ProxyHost, feName: string, ssl: boolean, req: http.
 
 const backendRuleCache = new WeakMap<HttpBackend, HttpRequestRule[]>();
 /** Backend rules see only anonymous ACLs ({ ... }); compiled once per backend object. */
-function compiledBackendRules(backend: HttpBackend): HttpRequestRule[] {
+export function compiledBackendRules(backend: HttpBackend): HttpRequestRule[] {
   let rules = backendRuleCache.get(backend);
   if (!rules) backendRuleCache.set(backend, (rules = backend.config.httpRequest.map((line) => compileHttpRequestRule(line, new Map()))));
   return rules;
@@ -274,7 +274,7 @@ function runRules(ex: Exchange, view: RequestView, rules: FrontendRuntime['rules
   return true;
 }
 
-function headSize(raw: string[], url: string): number {
+export function headSize(raw: string[], url: string): number {
   let size = url.length + 16;
   for (let i = 0; i < raw.length; i++) size += raw[i]!.length + 2;
   return size;
