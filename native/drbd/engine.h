@@ -100,6 +100,7 @@ class Engine {
 
   // Link.
   void OpenListener();
+  void Accept();
   void StartDial();
   void OnSocketReady();
   void Drop(const std::string& state, const std::string& reason);
