@@ -44,6 +44,7 @@ void Engine::Start() {
     ReplayAl();
   }
   if (!cfg_.dialer) OpenListener();
+  if (dataFd_ >= 0) syncer_ = std::thread([this] { SyncerLoop(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -65,6 +66,7 @@ void Engine::Stop() {
   uint64_t one = 1;
   (void)!write(wakeFd_, &one, sizeof one);
   thread_.join();
+  StopSyncer();
 }
 
 void Engine::Complete(uint64_t id, int32_t status, std::vector<uint8_t> data) {

@@ -122,6 +122,7 @@ class Engine {
   void DoRead(Command& command);
   void DoFlush(Command& command);
   void CloseEpoch();
+  bool NoCommandsQueued();
   void CompleteSent();
   void Establish(const std::string& mode);
 
@@ -129,6 +130,8 @@ class Engine {
   void OnData(const Packet& packet);
   void OnAck(const Packet& packet);
   void SyncAndAck();
+  void SyncerLoop();
+  void StopSyncer();
   void ResyncStep();
   void OnRsRequest(const Packet& packet, bool csums);
   void OnRsData(const Packet& packet, bool inSync);
@@ -195,9 +198,19 @@ class Engine {
   std::deque<Command> held_;                    // not started: I/O suspended
   std::map<uint64_t, uint64_t> reads_;          // diskless reads through the peer: seq -> id
 
-  // Secondary side.
-  std::vector<uint64_t> writeAcks_;
-  bool unsynced_ = false;
+  // Secondary side: acks that wait until the write generation they cover is on stable storage.
+  struct StableAck { uint64_t gen; PacketType type; uint64_t value; };
+  std::deque<StableAck> stableAcks_;
+  uint64_t writeGen_ = 0, syncedGen_ = 0, unsyncedBytes_ = 0;
+  // The syncer thread (group commit): fdatasync up to syncWant_, then syncDone_ and a wake-up.
+  std::thread syncer_;
+  std::mutex syncMutex_;
+  std::condition_variable syncCv_;
+  uint64_t syncWant_ = 0;  // under syncMutex_
+  bool syncerStop_ = false;  // under syncMutex_
+  std::atomic<uint64_t> syncDone_{0};
+  uint64_t syncAsked_ = 0;
+  bool syncBusy_ = false;
 
   // Resync and verify.
   std::string syncMode_;  // "", "source", "target"
@@ -221,6 +234,7 @@ class Engine {
 };
 
 constexpr uint64_t kAlExtentSize = 4u << 20;
+constexpr uint64_t kInlineSyncBytes = 256u << 10;  // smaller batches are synced on the I/O thread
 constexpr uint32_t kAlMagic = 0x484b414c;  // "HKAL"
 constexpr uint32_t kAlMaxExtents = (4096 - 20) / 4;
 

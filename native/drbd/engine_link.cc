@@ -172,7 +172,7 @@ void Engine::Drop(const std::string& state, const std::string& reason) {
   }
   inflight_.clear();
   reads_.clear();
-  writeAcks_.clear();
+  stableAcks_.clear();
   if (cfg_.fencing && primary_ && dataFd_ >= 0 && wasLinked) suspended_ = true;
   if (!syncMode_.empty() || verifyRunning_) PersistBitmap(false);
   syncMode_.clear(); syncRunning_ = false; peerBitmapDone_ = false; syncInflight_ = 0;

@@ -57,6 +57,9 @@ void Engine::DoWrite(Command& c) {
   epochWrites_++;
   tl_.push_back(TlEntry{seq, epoch_, c.offset, c.length});
   inflight_[seq] = Pending{c.id, seq, epoch_, c.offset, c.length, queuedTotal_, wantRecv, wantWrite, false, false, NowMs()};
+  // Nothing else waiting: close the epoch now, so the barrier leaves in the same segment and
+  // the peer syncs and acks both at once.
+  if (held_.empty() && NoCommandsQueued()) CloseEpoch();
   // Start the peer's copy, then write ours meanwhile (DRBD submits both in parallel). Acks are
   // only read on this thread, after the local write; protocol A completes in FlushOut, later.
   SendSome();
@@ -65,6 +68,11 @@ void Engine::DoWrite(Command& c) {
     inflight_.erase(seq);
     Complete(c.id, -EIO);
   }
+}
+
+bool Engine::NoCommandsQueued() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return commands_.empty();
 }
 
 // Hands queued bytes to the kernel without acting on errors (FlushOut reports them).
