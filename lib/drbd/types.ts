@@ -91,5 +91,6 @@ export interface NativeEngine {
   close(): void;
 }
 export interface DrbdNative {
-  Engine: new (config: Record<string, unknown>, callback: (events: NativeEvent[]) => void) => NativeEngine;
+  /** Events in order; a number is the id of a request that completed without error or data. */
+  Engine: new (config: Record<string, unknown>, callback: (events: Array<NativeEvent | number>) => void) => NativeEngine;
 }

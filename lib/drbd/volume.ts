@@ -170,8 +170,12 @@ export class Volume extends EventEmitter {
 
   // ---- engine events ------------------------------------------------------------------------------
 
-  private onEvents(events: NativeEvent[]): void {
+  private onEvents(events: Array<NativeEvent | number>): void {
     for (const event of events) {
+      if (typeof event === 'number') {
+        this.requests.done(event);
+        continue;
+      }
       try {
         this.onEvent(event);
       } catch (error) {
@@ -522,10 +526,14 @@ export class Volume extends EventEmitter {
   async write(offset: number, data: Uint8Array): Promise<void> {
     check.bytes('data', data);
     this.checkIo(offset, data.length);
+    if (data.length <= MAX_IO) {
+      await this.requests.request(OP_WRITE, offset, data.length, data);
+      return;
+    }
     const parts: Promise<Buffer>[] = [];
     for (let at = 0; at < data.length; at += MAX_IO) {
       const chunk = data.subarray(at, Math.min(data.length, at + MAX_IO));
-      parts.push(this.requests.request(OP_WRITE, offset + at, chunk.length, chunk, `write at ${offset + at}`));
+      parts.push(this.requests.request(OP_WRITE, offset + at, chunk.length, chunk));
     }
     await Promise.all(parts);
   }
@@ -533,7 +541,7 @@ export class Volume extends EventEmitter {
   async read(offset: number, length: number): Promise<Buffer> {
     this.checkIo(offset, length);
     const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_READ, offset + at, Math.min(MAX_IO, length - at), undefined, `read at ${offset + at}`));
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_READ, offset + at, Math.min(MAX_IO, length - at)));
     return Buffer.concat(await Promise.all(parts));
   }
 
@@ -541,14 +549,14 @@ export class Volume extends EventEmitter {
   async trim(offset: number, length: number): Promise<void> {
     this.checkIo(offset, length);
     const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at), undefined, `trim at ${offset + at}`));
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at)));
     await Promise.all(parts);
   }
 
   /** Everything written before is on stable storage locally and, when connected, on the peer. */
   async flush(): Promise<void> {
     this.ensureOpen();
-    await this.requests.request(OP_FLUSH, 0, 0, undefined, 'flush');
+    await this.requests.request(OP_FLUSH, 0, 0);
   }
 
   /** drbdadm down: demote, disconnect, stop the data path; the meta-data is left clean. */
