@@ -177,6 +177,7 @@ void Engine::DrainCommands() {
     Command command = std::move(held_.front());
     held_.pop_front();
     if (!ProcessCommand(command)) { held_.push_front(std::move(command)); break; }
+    Recycle(std::move(command.data));
   }
   for (int budget = 0; budget < 4096; budget++) {
     Command command;
@@ -189,8 +190,25 @@ void Engine::DrainCommands() {
     if (command.op == Op::Control) { Control(command); continue; }
     // Keep submission order: once something waits, everything after it waits behind it.
     if (!held_.empty() || !ProcessCommand(command)) held_.push_back(std::move(command));
+    else Recycle(std::move(command.data));
   }
   CloseEpoch();
+}
+
+// Large write buffers are reused: a fresh 1 MiB allocation per write is an mmap, page faults
+// that zero every page, and an munmap.
+std::vector<uint8_t> Engine::TakeBuffer() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (spare_.empty()) return {};
+  std::vector<uint8_t> buffer = std::move(spare_.back());
+  spare_.pop_back();
+  return buffer;
+}
+
+void Engine::Recycle(std::vector<uint8_t>&& data) {
+  if (data.capacity() < kReuseBytes) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (spare_.size() < 16) spare_.push_back(std::move(data));
 }
 
 // Returns false when the command must wait (send buffer full or I/O suspended).

@@ -11,6 +11,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -21,6 +22,18 @@
 #include "drbd/codec.h"
 
 namespace hakit::drbd {
+
+// Bytes whose resize() does not zero-fill: the receive buffer grows by 256 KiB before every
+// recv(), which then overwrites what it uses.
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U> struct rebind { using other = NoInit<U>; };
+  NoInit() = default;
+  template <typename U> NoInit(const NoInit<U>&) {}
+  template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+  template <typename U, typename... A> void construct(U* p, A&&... a) { ::new (static_cast<void*>(p)) U(std::forward<A>(a)...); }
+};
+using RawBytes = std::vector<uint8_t, NoInit<uint8_t>>;
 
 struct EngineConfig {
   std::string diskPath;  // empty: diskless
@@ -71,6 +84,8 @@ class Engine {
   void Start();
   void Submit(Command&& command);
   void Stop();
+  // A buffer for a write's data (reused, possibly empty); callers assign() into it.
+  std::vector<uint8_t> TakeBuffer();
   int ListenPort() const { return listenPort_.load(); }
   uint64_t DirtyBlocks() const { return dirtyBits_.load(); }
   uint64_t TotalBlocks() const { return totalBits_; }
@@ -116,6 +131,7 @@ class Engine {
 
   // Commands.
   void DrainCommands();
+  void Recycle(std::vector<uint8_t>&& data);
   bool ProcessCommand(Command& command);
   void Control(Command& command);
   void DoWrite(Command& command);
@@ -164,6 +180,7 @@ class Engine {
   std::thread thread_;
   std::mutex mutex_;
   std::deque<Command> commands_;
+  std::vector<std::vector<uint8_t>> spare_;  // under mutex_: write buffers to reuse
   bool stopping_ = false;
   int wakeFd_ = -1;
   int dataFd_ = -1, metaFd_ = -1;
@@ -183,7 +200,7 @@ class Engine {
   size_t outSent_ = 0;
   uint64_t queuedTotal_ = 0;
   std::atomic<uint64_t> sentTotal_{0};
-  std::vector<uint8_t> in_;
+  RawBytes in_;
   size_t inStart_ = 0;
   int64_t lastSendMs_ = 0, lastRecvMs_ = 0, pingSentMs_ = 0;
 
@@ -233,6 +250,7 @@ class Engine {
   std::vector<uint8_t> scratch_;
 };
 
+constexpr size_t kReuseBytes = 64u << 10;  // write buffers at least this large are reused
 constexpr uint64_t kAlExtentSize = 4u << 20;
 constexpr uint64_t kInlineSyncBytes = 256u << 10;  // smaller batches are synced on the I/O thread
 constexpr uint32_t kAlMagic = 0x484b414c;  // "HKAL"
