@@ -160,8 +160,7 @@ class Engine {
   uint32_t DigestSize(const std::string& alg) const;
 
   // Disk and metadata.
-  // stable: the write itself is made durable (RWF_DSYNC), as if followed by fdatasync.
-  bool DiskWrite(const uint8_t* data, uint64_t offset, uint64_t length, bool stable = false);
+  bool DiskWrite(const uint8_t* data, uint64_t offset, uint64_t length);
   bool DiskRead(uint8_t* data, uint64_t offset, uint64_t length);
   bool DiskTrim(uint64_t offset, uint64_t length);
   void DiskSync();
@@ -203,7 +202,6 @@ class Engine {
   std::atomic<uint64_t> sentTotal_{0};
   RawBytes in_;
   size_t inStart_ = 0;
-  size_t inAfter_ = 0;  // bytes received after the packet being handled
   int64_t lastSendMs_ = 0, lastRecvMs_ = 0, pingSentMs_ = 0;
 
   // Primary side.

@@ -207,7 +207,6 @@ void Engine::ReadSocket() {
       Packet packet;
       if (!DecodePayload(header, in_.data() + inStart_ + kHeaderSize, packet, error)) { Drop("ProtocolError", error); return; }
       size_t consumed = kHeaderSize + header.length;
-      inAfter_ = in_.size() - inStart_ - consumed;
       HandlePacket(packet);
       if (sock_ < 0) return;
       inStart_ += consumed;

@@ -65,13 +65,12 @@ bool WriteStable(int fd, const uint8_t* data, uint64_t offset, uint64_t length) 
 
 }  // namespace
 
-bool Engine::DiskWrite(const uint8_t* data, uint64_t offset, uint64_t length, bool stable) {
-  auto write = stable ? WriteStable : WriteAll;
-  if (!cfg_.direct) return write(dataFd_, data, offset, length);
+bool Engine::DiskWrite(const uint8_t* data, uint64_t offset, uint64_t length) {
+  if (!cfg_.direct) return WriteAll(dataFd_, data, offset, length);
   AlignedBuffer buffer(length);
   if (!buffer.data) return false;
   std::memcpy(buffer.data, data, length);
-  return write(dataFd_, buffer.data, offset, length);
+  return WriteAll(dataFd_, buffer.data, offset, length);
 }
 
 bool Engine::DiskRead(uint8_t* data, uint64_t offset, uint64_t length) {

@@ -148,18 +148,12 @@ void Engine::OnData(const Packet& k) {
     FlushOut();  // protocol B: the ack must not wait for our disk
     if (sock_ < 0) return;
   }
-  // A lone write (everything before it is stable, at most its barrier follows, nothing else is
-  // waiting) is made stable by the write itself: one RWF_DSYNC write is cheaper than a write
-  // and an fdatasync (the 4 KiB protocol C path), and covers everything the barrier covers.
-  constexpr size_t kBarrierPacket = kHeaderSize + 8;
-  int waiting = 0;
-  bool lone = !trim && syncedGen_ == writeGen_ && inAfter_ <= kBarrierPacket &&
-              ioctl(sock_, FIONREAD, &waiting) == 0 && waiting == 0;
-  bool ok = trim ? DiskTrim(k.offset, k.length) : DiskWrite(k.data, k.offset, k.length, lone);
+  // (Writing a lone 4 KiB write with RWF_DSYNC instead of write + fdatasync was tried: no
+  // faster on the quiet machine, slower in two of two runs; bench/drbd/RESULTS.md.)
+  bool ok = trim ? DiskTrim(k.offset, k.length) : DiskWrite(k.data, k.offset, k.length);
   if (!ok) { nack(); return; }
   writeGen_++;
-  if (lone) syncedGen_ = writeGen_;
-  else unsyncedBytes_ += k.length;
+  unsyncedBytes_ += k.length;
   if (k.dataFlags & kDataWantWriteAck) stableAcks_.push_back(StableAck{writeGen_, PacketType::WriteAck, k.seq});
 }
 
