@@ -21,7 +21,10 @@ function directDir(candidates = [os.tmpdir(), '/var/tmp', path.join(__dirname, '
     let dir;
     try {
       dir = fs.mkdtempSync(path.join(base, '.hakit-drbd-direct-'));
-      const probe = spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'probe')}`, 'bs=512', 'count=1', 'seek=1', 'oflag=direct', 'conv=notrunc'], { stdio: 'ignore' });
+      // Without the sanitizer run's LD_PRELOAD: ASan aborts dd on its aligned_alloc(4096, 512).
+      const env = { ...process.env };
+      delete env.LD_PRELOAD;
+      const probe = spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'probe')}`, 'bs=512', 'count=1', 'seek=1', 'oflag=direct', 'conv=notrunc'], { stdio: 'ignore', env });
       fs.rmSync(path.join(dir, 'probe'), { force: true });
       if (probe.status === 0) return dir;
       fs.rmSync(dir, { recursive: true, force: true });
