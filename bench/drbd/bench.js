@@ -1,12 +1,16 @@
 'use strict';
 // bench/drbd: two nodes on this machine over loopback. For protocols A, B and C: sequential
-// 1 MiB writes (MB/s) and 4 KiB writes at queue depth 1 (p50/p99 latency, IOPS); in the same
-// run the limits: local disk writes with the same sync behaviour, raw TCP throughput and RTT,
-// and the resync rate against its configured limit. Prints a table and the goal ratios.
+// 1 MiB writes (MB/s, 8 in flight) and 4 KiB writes at queue depth 1 (p50/p99 latency, IOPS);
+// in the same run the limits, measured in C (bench/drbd/anchor.c) and with iperf3: the disk
+// with the sync behaviour protocol C needs (1 MiB pwrite+fdatasync; 4 KiB buffered pwrite for
+// the Primary's local write; the faster of pwrite+fdatasync and RWF_DSYNC for the peer's
+// stable write), raw TCP throughput and RTT, and the resync rate against its configured limit.
+// Backing files hold data before the run, as block devices do. Prints the goal ratios.
 // Usage: node bench/drbd/bench.js [--mib 256] [--ops 2000]
 const fs = require('fs');
-const net = require('net');
+const { execFileSync, spawn } = require('child_process');
 const path = require('path');
+const { drbd } = require('../..');
 const { syncedPair, tempDir } = require('../../test/labs/drbd/pair');
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : fallback; };
@@ -43,79 +47,80 @@ async function lat(volume) {
   return { p50: pct(times, 50), p99: pct(times, 99), iops: OPS / (total / 1000) };
 }
 
-function localDisk(dir) {
-  const file = path.join(dir, 'local.img');
-  const fd = fs.openSync(file, 'w+');
+// The anchors run as a C program (bench/drbd/anchor.c, built here with the system compiler):
+// measured through Node they include event-loop and binding overhead, which understates the
+// network (Node sockets gave ~790 MB/s where C gives ~2 GB/s) and so would flatter us.
+function buildAnchor(dir) {
+  const binary = path.join(dir, 'anchor');
+  execFileSync('cc', ['-O2', '-pthread', '-o', binary, path.join(__dirname, 'anchor.c')]);
+  return (...args) => JSON.parse(execFileSync(binary, args.map(String), { encoding: 'utf8' }));
+}
+
+/** A backing file that holds written data, as a block device does (no allocation on write). */
+function filledFile(file, bytes) {
+  const fd = fs.openSync(file, 'w');
   try {
-    let t0 = now();
-    for (let i = 0; i < MIB; i++) fs.writeSync(fd, block, 0, block.length, i << 20);
+    for (let at = 0; at < bytes; at += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, bytes - at), at);
     fs.fdatasyncSync(fd);
-    const buffered = (MIB * 1.048576) / ((now() - t0) / 1000);
-    t0 = now();
-    for (let i = 0; i < MIB; i++) { fs.writeSync(fd, block, 0, block.length, i << 20); fs.fdatasyncSync(fd); }
-    const synced = (MIB * 1.048576) / ((now() - t0) / 1000);
-    const w = [], s = [];
-    const blocks = (MIB << 20) / 4096;
-    for (let i = 0; i < OPS; i++) {
-      const offset = ((i * 7919) % blocks) * 4096;
-      const a = now();
-      fs.writeSync(fd, small, 0, 4096, offset);
-      const b = now();
-      fs.fdatasyncSync(fd);
-      w.push(b - a);
-      s.push(now() - a);
-    }
-    w.sort((x, y) => x - y); s.sort((x, y) => x - y);
-    return { buffered, synced, write4k: pct(w, 50), syncWrite4k: pct(s, 50), syncWrite4kP99: pct(s, 99) };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function localDisk(anchor, dir) {
+  const file = path.join(dir, 'local.img');
+  filledFile(file, MIB << 20);
+  try {
+    return anchor('disk', file, MIB, OPS);
+  } finally {
     fs.rmSync(file, { force: true });
   }
 }
 
-function tcp() {
-  return new Promise((resolve) => {
-    const server = net.createServer((socket) => {
-      socket.setNoDelay(true);
-      let mode;
-      socket.on('data', (chunk) => {
-        if (mode === undefined) mode = chunk[0];
-        if (mode === 1) socket.write(chunk); // echo for RTT
-      });
-    });
-    server.listen(0, '127.0.0.1', async () => {
-      const port = server.address().port;
-      // Throughput: stream MIB MiB.
-      const bulk = net.connect(port, '127.0.0.1');
-      await new Promise((r) => bulk.once('connect', r));
-      const t0 = now();
-      bulk.write(Buffer.from([0]));
-      for (let i = 0; i < MIB; i++) if (!bulk.write(block)) await new Promise((r) => bulk.once('drain', r));
-      await new Promise((r) => bulk.end(r));
-      const mbps = (MIB * 1.048576) / ((now() - t0) / 1000);
-      // RTT: 1-byte ping-pong.
-      const ping = net.connect(port, '127.0.0.1');
-      ping.setNoDelay(true);
-      await new Promise((r) => ping.once('connect', r));
-      const rtts = [];
-      ping.write(Buffer.from([1]));
-      await new Promise((r) => ping.once('data', r));
-      for (let i = 0; i < 2000; i++) {
-        const a = now();
-        ping.write(Buffer.from([1]));
-        await new Promise((r) => ping.once('data', r));
-        rtts.push(now() - a);
-      }
-      rtts.sort((x, y) => x - y);
-      ping.destroy();
-      server.close();
-      resolve({ mbps, rtt: pct(rtts, 50), rttP99: pct(rtts, 99) });
-    });
-  });
+/** Protocol C's work in plain C on this machine (both nodes' copies on the same cores and disk). */
+function pipeline(anchor, dir) {
+  const a = path.join(dir, 'pipe-a.img'), b = path.join(dir, 'pipe-b.img');
+  filledFile(a, MIB << 20);
+  filledFile(b, MIB << 20);
+  try {
+    return anchor('pipeline', a, b, MIB).mbps;
+  } finally {
+    fs.rmSync(a, { force: true });
+    fs.rmSync(b, { force: true });
+  }
 }
 
-async function resyncRate(limit) {
-  const pair = await syncedPair({ size: VOLUME + (1 << 20) });
+/** iperf3 (when installed) and the C stream; the larger is the network's limit. */
+function tcpThroughput(anchor) {
+  const c = anchor('stream', Math.max(MIB, 512)).mbps;
+  let iperf = 0;
+  const port = 20000 + Math.floor(Math.random() * 30000);
+  const server = spawn('iperf3', ['-s', '-1', '-p', String(port), '-B', '127.0.0.1'], { stdio: 'ignore' });
+  server.on('error', () => {});
+  try {
+    execFileSync('sleep', ['0.3']);
+    const out = JSON.parse(execFileSync('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-n', `${Math.max(MIB, 512)}M`, '-l', '1M', '-J'], { encoding: 'utf8' }));
+    iperf = out.end.sum_received.bits_per_second / 8e6;
+  } catch {
+    // iperf3 missing: the C stream alone is the anchor.
+  } finally {
+    server.kill();
+  }
+  return { c, iperf, mbps: Math.max(c, iperf) };
+}
+
+/** Two nodes whose backing files hold data (no allocation on first write, as on block devices). */
+async function benchPair(dir, net) {
+  for (const name of ['alpha.img', 'bravo.img']) {
+    filledFile(path.join(dir, name), VOLUME + (1 << 20));
+    await drbd.createMetadata(path.join(dir, name));
+  }
+  return syncedPair({ dir, create: false, net });
+}
+
+/** Resync of MIB MiB dirty blocks (at most 128): timed from SyncTarget to resync-done. */
+async function resyncRate(dir, limit) {
+  const pair = await benchPair(dir, {});
   try {
     pair.b.disconnect();
     await pair.a.waitFor((s) => s.replication === 'Off', 5000);
@@ -123,47 +128,61 @@ async function resyncRate(limit) {
     for (let i = 0; i < mib; i++) await pair.a.write(i << 20, block);
     pair.a.setResyncRate(limit);
     pair.b.setResyncRate(limit);
-    const t0 = now();
+    // The handshake (the dialing node redials every connect-int) is not part of the resync.
+    let t0 = 0;
+    pair.b.on('replication', (to) => { if (to === 'SyncTarget') t0 = now(); });
     const done = new Promise((r) => pair.b.once('resync-done', r));
     pair.b.connect();
     const result = await done;
-    return (result.bytes / 1048576 * 1.048576) / ((now() - t0) / 1000);
+    return { mbps: (result.bytes / 1e6) / ((now() - t0) / 1000), bytes: result.bytes };
   } finally {
     await pair.close();
   }
 }
 
+const us = (ms) => `${(ms * 1000).toFixed(0)} us`;
+
 (async () => {
   const dir = tempDir('hakit-drbd-bench-');
+  const anchor = buildAnchor(dir);
   const rows = {};
-  // The disk's flush latency drifts on a shared machine: measure it right before each protocol.
+  // The disk's flush latency drifts: measure the disk right before each protocol, and use the
+  // figures taken before protocol C for C's goals.
   const adjacent = {};
   for (const protocol of ['A', 'B', 'C']) {
-    adjacent[protocol] = localDisk(dir);
-    const pair = await syncedPair({ size: VOLUME + (1 << 20), dir: fs.mkdtempSync(path.join(dir, protocol)), net: { protocol, maxBuffers: 16 << 20 } });
+    adjacent[protocol] = localDisk(anchor, dir);
+    const pair = await benchPair(fs.mkdtempSync(path.join(dir, protocol)), { protocol, maxBuffers: 16 << 20 });
     try {
       const mbps = await seq(pair.a);
       const l = await lat(pair.a);
       rows[protocol] = { mbps, ...l };
-      console.log(`protocol ${protocol}: seq 1 MiB ${mbps.toFixed(1)} MB/s; 4 KiB QD1 p50 ${(l.p50 * 1000).toFixed(0)} us p99 ${(l.p99 * 1000).toFixed(0)} us, ${l.iops.toFixed(0)} IOPS`);
+      console.log(`protocol ${protocol}: seq 1 MiB ${mbps.toFixed(1)} MB/s; 4 KiB QD1 p50 ${us(l.p50)} p99 ${us(l.p99)}, ${l.iops.toFixed(0)} IOPS`);
     } finally {
       await pair.close();
     }
   }
+  for (const p of ['A', 'B', 'C']) {
+    const d = adjacent[p];
+    console.log(`local disk before protocol ${p}: 1 MiB pwrite+fdatasync ${d.synced.toFixed(1)} MB/s; 4 KiB pwrite ${d.write4k.toFixed(0)} us, pwrite+fdatasync p50 ${d.sync4k.toFixed(0)} us p99 ${d.sync4kP99.toFixed(0)} us, pwritev2(RWF_DSYNC) p50 ${d.dsync4k.toFixed(0)} us p99 ${d.dsync4kP99.toFixed(0)} us`);
+  }
   const disk = adjacent.C;
-  for (const p of ['A', 'B', 'C']) console.log(`local disk measured before protocol ${p}: 4 KiB pwrite+fdatasync p50 ${(adjacent[p].syncWrite4k * 1000).toFixed(0)} us, 1 MiB fdatasync'd ${adjacent[p].synced.toFixed(1)} MB/s`);
-  console.log(`local disk: 1 MiB buffered+final fdatasync ${disk.buffered.toFixed(1)} MB/s, 1 MiB each fdatasync'd ${disk.synced.toFixed(1)} MB/s; 4 KiB pwrite ${(disk.write4k * 1000).toFixed(0)} us, pwrite+fdatasync p50 ${(disk.syncWrite4k * 1000).toFixed(0)} us p99 ${(disk.syncWrite4kP99 * 1000).toFixed(0)} us`);
-  const t = await tcp();
-  console.log(`raw TCP loopback: ${t.mbps.toFixed(1)} MB/s, RTT p50 ${(t.rtt * 1000).toFixed(0)} us p99 ${(t.rttP99 * 1000).toFixed(0)} us`);
+  const t = tcpThroughput(anchor);
+  const rtt1 = anchor('rtt', 5000, 1);
+  const rtt4k = anchor('rtt', 5000, 4096 + 40); // a 4 KiB Data packet out, an ack back
+  console.log(`raw TCP loopback (C): ${t.c.toFixed(1)} MB/s, iperf3 ${t.iperf ? t.iperf.toFixed(1) + ' MB/s' : 'not installed'}; RTT 1 byte p50 ${rtt1.p50.toFixed(0)} us p99 ${rtt1.p99.toFixed(0)} us, 4 KiB out/8 bytes back p50 ${rtt4k.p50.toFixed(0)} us p99 ${rtt4k.p99.toFixed(0)} us`);
+  const pipe = pipeline(anchor, dir);
+  console.log(`same-machine pipeline (protocol C's copies and syncs in plain C, not a goal): ${pipe.toFixed(1)} MB/s`);
   const limit = 40 << 20;
-  const rate = await resyncRate(limit);
-  console.log(`resync: ${rate.toFixed(1)} MB/s with resync-rate ${(limit / 1048576).toFixed(0)} MiB/s`);
+  const resync = await resyncRate(fs.mkdtempSync(path.join(dir, 'resync')), limit);
+  console.log(`resync: ${resync.mbps.toFixed(1)} MB/s (${(resync.bytes / 1048576).toFixed(0)} MiB) with resync-rate ${(limit / 1048576).toFixed(0)} MiB/s = ${(limit / 1e6).toFixed(1)} MB/s`);
   // Goals (issue 7).
   const cLimit = Math.min(disk.synced, t.mbps);
-  const latBudget = disk.write4k + t.rtt + disk.syncWrite4k;
+  // Remote write: the faster way this disk makes a 4 KiB write stable.
+  const budget = (disk.write4k + rtt4k.p50 + Math.min(disk.sync4k, disk.dsync4k)) / 1000;
   console.log('\ngoals:');
-  console.log(`  protocol C throughput / min(disk fdatasync'd, network) = ${rows.C.mbps.toFixed(1)} / ${cLimit.toFixed(1)} = ${(rows.C.mbps / cLimit).toFixed(2)} (goal >= 0.90)`);
-  console.log(`  protocol C 4 KiB p50 / (local write + RTT + remote write) = ${(rows.C.p50 * 1000).toFixed(0)} / ${(latBudget * 1000).toFixed(0)} us = ${(rows.C.p50 / latBudget).toFixed(2)} (goal <= 1.10)`);
-  console.log(`  resync rate / configured limit = ${(rate / (limit / 1e6)).toFixed(2)} (goal >= 0.90)`);
+  console.log(`  protocol C throughput / min(disk, network) = ${rows.C.mbps.toFixed(1)} / ${cLimit.toFixed(1)} = ${(rows.C.mbps / cLimit).toFixed(2)} (goal >= 0.90)`);
+  console.log(`  (for reference) protocol C throughput / same-machine C pipeline = ${rows.C.mbps.toFixed(1)} / ${pipe.toFixed(1)} = ${(rows.C.mbps / pipe).toFixed(2)}`);
+  console.log(`  protocol C 4 KiB p50 / (local write + RTT + remote write) = ${us(rows.C.p50)} / ${us(budget)} = ${(rows.C.p50 / budget).toFixed(2)} (goal <= 1.10)`);
+  console.log(`  resync rate / configured limit = ${resync.mbps.toFixed(1)} / ${(limit / 1e6).toFixed(1)} = ${(resync.mbps / (limit / 1e6)).toFixed(2)} (goal >= 0.90)`);
   fs.rmSync(dir, { recursive: true, force: true });
 })().catch((error) => { console.error(error); process.exit(1); });

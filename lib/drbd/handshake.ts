@@ -182,3 +182,28 @@ export function decide(self: Report, peer: Report): Decision {
   if (mine.action === 'source' && peer.role === 'Primary') return decision('disconnect', 'the peer would become SyncTarget, but it is Primary', { splitBrain: mine.splitBrain });
   return mine;
 }
+
+const hex = (u: bigint) => u.toString(16).toUpperCase().padStart(16, '0');
+
+/** The state report as sent over the link (JSON; generation identifiers as 16 hex digits). */
+export function encodeReport(r: Report): Buffer {
+  return Buffer.from(JSON.stringify({ ...r, current: hex(r.current), bitmap: hex(r.bitmap), history: r.history.map(hex) }));
+}
+
+/** The peer's state report, or undefined when it is not a JSON object. */
+export function decodeReport(data: Buffer): Report | undefined {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(data.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const big = (v: unknown) => (typeof v === 'string' && /^[0-9A-F]{16}$/.test(v) ? BigInt('0x' + v) : 0n);
+  return {
+    name: String(raw.name), role: raw.role === 'Primary' ? 'Primary' : 'Secondary', disk: String(raw.disk),
+    current: big(raw.current), bitmap: big(raw.bitmap), history: Array.isArray(raw.history) ? [big(raw.history[0]), big(raw.history[1])] : [0n, 0n],
+    dirty: Number(raw.dirty) || 0, crashedPrimary: raw.crashedPrimary === true, discardMyData: raw.discardMyData === true,
+    primarySince: Number(raw.primarySince) || 0, size: Number(raw.size) || 0, policies: raw.policies as Policies,
+  };
+}

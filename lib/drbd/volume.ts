@@ -9,103 +9,14 @@ import { EventEmitter } from 'node:events';
 import { HakitError, ArgumentError, check } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { nativeModule } from '../native';
-import { decide, type Decision, type Policies, type Report } from './handshake';
+import { decide, decodeReport, encodeReport, type Decision, type Report } from './handshake';
+import { engineConfig, validate } from './options';
+import { MAX_IO, OP_FLUSH, OP_READ, OP_TRIM, OP_WRITE, Requests } from './requests';
+import type { ConnectionState, DiskState, DrbdNative, NativeEngine, NativeEvent, ReplicationState, Role, Status, VolumeOptions } from './types';
 import { FLAG_CONSISTENT, FLAG_OUTDATED, FLAG_PRIMARY_IND, FLAG_WAS_UP_TO_DATE, UUID_JUST_CREATED, layoutFor, newUuid, readSuperblock, writeSuperblock, type Layout, type Superblock } from './meta';
 
-export type Role = 'Primary' | 'Secondary' | 'Unknown';
-export type DiskState = 'Diskless' | 'Attaching' | 'Failed' | 'Negotiating' | 'Inconsistent' | 'Outdated' | 'DUnknown' | 'Consistent' | 'UpToDate';
-export type ConnectionState = 'StandAlone' | 'Disconnecting' | 'Unconnected' | 'Timeout' | 'BrokenPipe' | 'NetworkFailure' | 'ProtocolError' | 'TearDown' | 'Connecting' | 'Connected';
-export type ReplicationState = 'Off' | 'Established' | 'StartingSyncS' | 'StartingSyncT' | 'WFBitMapS' | 'WFBitMapT' | 'SyncSource' | 'SyncTarget' | 'VerifyS' | 'VerifyT' | 'PausedSyncS' | 'PausedSyncT';
-export type Protocol = 'A' | 'B' | 'C';
+export type { Address, ConnectionState, DiskOptions, DiskState, NetOptions, Protocol, ReplicationState, Role, Status, VolumeOptions } from './types';
 
-export interface Address {
-  host: string;
-  port: number;
-}
-
-export interface NetOptions {
-  protocol?: Protocol;
-  /** Only 'sha256' / 'hmac(sha256)' is supported (HMAC-SHA256 challenge-response). */
-  cramHmacAlg?: string;
-  sharedSecret?: string;
-  /** DRBD units: ping-int seconds, ping-timeout and timeout tenths of a second, connect-int seconds. */
-  pingInt?: number;
-  pingTimeout?: number;
-  timeout?: number;
-  connectInt?: number;
-  koCount?: number;
-  /** Bytes of shipped-but-unsent data before writers wait (back-pressure). */
-  maxBuffers?: number;
-  dataIntegrityAlg?: string;
-  csumsAlg?: string;
-  verifyAlg?: string;
-  afterSb0pri?: Policies['after0pri'];
-  afterSb1pri?: Policies['after1pri'];
-  afterSb2pri?: Policies['after2pri'];
-  /** 'resource-and-stonith': a Primary that loses its peer freezes I/O until resumeIo() or reconnect. */
-  fencing?: 'dont-care' | 'resource-only' | 'resource-and-stonith';
-}
-
-export interface DiskOptions {
-  /** Resync rate limit in bytes per second (0: unlimited). */
-  resyncRate?: number;
-  alExtents?: number;
-  direct?: boolean;
-  dsync?: boolean;
-}
-
-export interface VolumeOptions {
-  resource: string;
-  /** This node's name (`on NAME`), and the peer's. */
-  node: string;
-  peer: string;
-  /** Backing file, or null for a diskless node. */
-  disk: string | null;
-  metaDisk?: string;
-  address: Address;
-  peerAddress: Address;
-  net?: NetOptions;
-  diskOptions?: DiskOptions;
-  logger?: Logger;
-}
-
-export interface Status {
-  resource: string;
-  node: string;
-  role: Role;
-  disk: DiskState;
-  size: number;
-  connection: ConnectionState;
-  replication: ReplicationState;
-  peer: { node: string; role: Role; disk: DiskState };
-  outOfSyncBytes: number;
-  suspended: boolean;
-  resync?: { done: number; total: number };
-  uuids: { current: string; bitmap: string; history: [string, string] };
-  protocol: Protocol;
-}
-
-interface NativeEvent {
-  kind: string;
-  id: number;
-  status: number;
-  a: number;
-  b: number;
-  text?: string;
-  data?: Buffer;
-}
-interface NativeEngine {
-  submit(op: number, id: number, offset: number, length: number, data?: Uint8Array): void;
-  control(name: string, value?: number, data?: Uint8Array, id?: number): void;
-  info(): { listenPort: number; dirtyBlocks: number; totalBlocks: number; alReplayed: number; sentBytes: number };
-  close(): void;
-}
-interface DrbdNative {
-  Engine: new (config: Record<string, unknown>, callback: (events: NativeEvent[]) => void) => NativeEngine;
-}
-
-const OP_WRITE = 1, OP_READ = 2, OP_FLUSH = 3, OP_TRIM = 4;
-const MAX_IO = 1 << 20;
 const hex = (u: bigint) => u.toString(16).toUpperCase().padStart(16, '0');
 
 export class Volume extends EventEmitter {
@@ -115,10 +26,7 @@ export class Volume extends EventEmitter {
   private sb?: Superblock;
   private size = 0;
   private log: Logger;
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (value: Buffer) => void; reject: (error: Error) => void; what: string }>();
-  private waiters: Array<() => void> = [];
-  private inFlightBytes = 0;
+  private requests!: Requests;
   private state: { role: Role; disk: DiskState; connection: ConnectionState; replication: ReplicationState; peerRole: Role; peerDisk: DiskState };
   private peerReport?: Report;
   /** The report the peer decides on: our own decision must use exactly the same one. */
@@ -160,41 +68,15 @@ export class Volume extends EventEmitter {
       this.size = sb.dataSize;
       this.crashedPrimary = (sb.flags & FLAG_PRIMARY_IND) !== 0;
     }
-    const dialer = o.node < o.peer;
-    const config: Record<string, unknown> = {
-      disk: o.disk ?? '',
-      meta: this.layout?.metaPath ?? '',
-      direct: o.diskOptions?.direct ?? false,
-      dsync: o.diskOptions?.dsync ?? false,
-      dataSize: this.size,
-      bitmapOffset: this.layout?.bitmapOffset ?? 0,
-      alOffset: this.layout?.alOffset ?? 0,
-      alExtents: Math.min(o.diskOptions?.alExtents ?? this.sb?.alExtents ?? 257, 1019),
-      protocol: net.protocol ?? 'C',
-      secret: net.cramHmacAlg ? (net.sharedSecret ?? '') : '',
-      dataDigest: Boolean(net.dataIntegrityAlg),
-      csumsAlg: digestAlg(net.csumsAlg),
-      verifyAlg: digestAlg(net.verifyAlg),
-      pingIntMs: (net.pingInt ?? 10) * 1000,
-      pingTimeoutMs: (net.pingTimeout ?? 5) * 100,
-      timeoutMs: (net.timeout ?? 60) * 100,
-      connectIntMs: (net.connectInt ?? 10) * 1000,
-      koCount: net.koCount ?? 7,
-      maxBuffers: net.maxBuffers ?? 8 << 20,
-      resyncRate: o.diskOptions?.resyncRate ?? 0,
-      fencing: net.fencing === 'resource-and-stonith',
-      listenHost: o.address.host,
-      listenPort: o.address.port,
-      peerHost: o.peerAddress.host,
-      peerPort: o.peerAddress.port,
-      dialer,
-    };
+    const config = engineConfig(o, this.layout, this.sb, this.size);
     const { Engine } = nativeModule<DrbdNative>('drbd');
     try {
       this.engine = new Engine(config, (events) => this.onEvents(events));
     } catch (cause) {
       throw new HakitError('DRBD_ATTACH', `cannot start the data path: ${(cause as Error).message}`, { resource: o.resource }, { cause });
     }
+    const limit = Math.max(4 * MAX_IO, (o.net?.maxBuffers ?? 8 << 20) * 2);
+    this.requests = new Requests(this.engine, limit, () => this.ensureOpen());
     if (this.sb) {
       const sb = this.sb;
       const disk: DiskState = sb.flags & FLAG_OUTDATED ? 'Outdated' : !(sb.flags & FLAG_CONSISTENT) ? 'Inconsistent' : sb.flags & FLAG_WAS_UP_TO_DATE ? 'UpToDate' : 'Consistent';
@@ -288,8 +170,12 @@ export class Volume extends EventEmitter {
 
   // ---- engine events ------------------------------------------------------------------------------
 
-  private onEvents(events: NativeEvent[]): void {
+  private onEvents(events: Array<NativeEvent | number>): void {
     for (const event of events) {
+      if (typeof event === 'number') {
+        this.requests.done(event);
+        continue;
+      }
       try {
         this.onEvent(event);
       } catch (error) {
@@ -301,11 +187,7 @@ export class Volume extends EventEmitter {
   private onEvent(e: NativeEvent): void {
     switch (e.kind) {
       case 'complete': {
-        const request = this.pending.get(e.id);
-        if (!request) return;
-        this.pending.delete(e.id);
-        if (e.status === 0) request.resolve(e.data ?? Buffer.alloc(0));
-        else request.reject(new HakitError('DRBD_IO', `${request.what} failed (errno ${-e.status})`, { errno: -e.status }));
+        this.requests.complete(e);
         return;
       }
       case 'connected':
@@ -377,26 +259,16 @@ export class Volume extends EventEmitter {
 
   private sendReport(): void {
     const r = this.report();
-    const json = JSON.stringify({ ...r, current: hex(r.current), bitmap: hex(r.bitmap), history: r.history.map(hex) });
-    this.ctl('state', 0, Buffer.from(json));
+    this.ctl('state', 0, encodeReport(r));
     this.sentReport = r;
   }
 
   private onPeerReport(data: Buffer): void {
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(data.toString('utf8'));
-    } catch {
+    const peer = decodeReport(data);
+    if (!peer) {
       this.ctl('drop', 0, Buffer.from('malformed state report'));
       return;
     }
-    const big = (v: unknown) => (typeof v === 'string' && /^[0-9A-F]{16}$/.test(v) ? BigInt('0x' + v) : 0n);
-    const peer: Report = {
-      name: String(raw.name), role: raw.role === 'Primary' ? 'Primary' : 'Secondary', disk: String(raw.disk),
-      current: big(raw.current), bitmap: big(raw.bitmap), history: Array.isArray(raw.history) ? [big(raw.history[0]), big(raw.history[1])] : [0n, 0n],
-      dirty: Number(raw.dirty) || 0, crashedPrimary: raw.crashedPrimary === true, discardMyData: raw.discardMyData === true,
-      primarySince: Number(raw.primarySince) || 0, size: Number(raw.size) || 0, policies: raw.policies as Policies,
-    };
     const first = this.peerReport === undefined;
     this.peerReport = peer;
     this.set('peerRole', peer.role);
@@ -564,7 +436,7 @@ export class Volume extends EventEmitter {
     this.ensureOpen();
     if (this.state.role !== 'Primary') return;
     if (this.suspended) throw new HakitError('DRBD_SUSPENDED', 'I/O is frozen (fencing): resume-io or reconnect first');
-    if (this.pending.size > 0) await this.flush();
+    if (this.requests.size > 0) await this.flush();
     this.ctl('role', 0);
     this.ctl('clear-al');
     await this.persist((sb) => { sb.flags &= ~FLAG_PRIMARY_IND; });
@@ -650,40 +522,18 @@ export class Volume extends EventEmitter {
     if (this.state.role !== 'Primary') throw new HakitError('DRBD_NOT_PRIMARY', `I/O needs the Primary role (this node is ${this.state.role})`);
   }
 
-  private async slot(bytes: number): Promise<void> {
-    const limit = Math.max(4 * MAX_IO, (this.options.net?.maxBuffers ?? 8 << 20) * 2);
-    while (this.inFlightBytes > 0 && this.inFlightBytes + bytes > limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    this.inFlightBytes += bytes;
-  }
-
-  private release(bytes: number): void {
-    this.inFlightBytes -= bytes;
-    const waiters = this.waiters.splice(0);
-    for (const w of waiters) w();
-  }
-
-  private async request(op: number, offset: number, length: number, data: Uint8Array | undefined, what: string): Promise<Buffer> {
-    const cost = op === OP_WRITE || op === OP_READ ? length : 0;
-    await this.slot(cost);
-    try {
-      this.ensureOpen();
-      const id = this.nextId++;
-      const promise = new Promise<Buffer>((resolve, reject) => this.pending.set(id, { resolve, reject, what }));
-      this.engine.submit(op, id, offset, length, data);
-      return await promise;
-    } finally {
-      this.release(cost);
-    }
-  }
-
   /** Writes `data` at `offset`; resolves when the write is complete as the protocol defines. */
   async write(offset: number, data: Uint8Array): Promise<void> {
     check.bytes('data', data);
     this.checkIo(offset, data.length);
+    if (data.length <= MAX_IO) {
+      await this.requests.request(OP_WRITE, offset, data.length, data);
+      return;
+    }
     const parts: Promise<Buffer>[] = [];
     for (let at = 0; at < data.length; at += MAX_IO) {
       const chunk = data.subarray(at, Math.min(data.length, at + MAX_IO));
-      parts.push(this.request(OP_WRITE, offset + at, chunk.length, chunk, `write at ${offset + at}`));
+      parts.push(this.requests.request(OP_WRITE, offset + at, chunk.length, chunk));
     }
     await Promise.all(parts);
   }
@@ -691,7 +541,7 @@ export class Volume extends EventEmitter {
   async read(offset: number, length: number): Promise<Buffer> {
     this.checkIo(offset, length);
     const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.request(OP_READ, offset + at, Math.min(MAX_IO, length - at), undefined, `read at ${offset + at}`));
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_READ, offset + at, Math.min(MAX_IO, length - at)));
     return Buffer.concat(await Promise.all(parts));
   }
 
@@ -699,14 +549,14 @@ export class Volume extends EventEmitter {
   async trim(offset: number, length: number): Promise<void> {
     this.checkIo(offset, length);
     const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at), undefined, `trim at ${offset + at}`));
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at)));
     await Promise.all(parts);
   }
 
   /** Everything written before is on stable storage locally and, when connected, on the peer. */
   async flush(): Promise<void> {
     this.ensureOpen();
-    await this.request(OP_FLUSH, 0, 0, undefined, 'flush');
+    await this.requests.request(OP_FLUSH, 0, 0);
   }
 
   /** drbdadm down: demote, disconnect, stop the data path; the meta-data is left clean. */
@@ -718,42 +568,9 @@ export class Volume extends EventEmitter {
     this.closed = true;
     this.connectWanted = false;
     this.engine.close();
-    for (const [, request] of this.pending) request.reject(new HakitError('DRBD_CLOSED', 'the volume was closed'));
-    this.pending.clear();
+    this.requests.rejectAll(new HakitError('DRBD_CLOSED', 'the volume was closed'));
     await this.metaChain.catch(() => undefined);
     this.set('connection', 'StandAlone');
     this.emit('close');
   }
-}
-
-function digestAlg(name: string | undefined): string {
-  if (!name) return '';
-  const n = name.toLowerCase();
-  if (n === 'crc32c') return 'crc32c';
-  if (n === 'sha256' || n === 'sha-256') return 'sha256';
-  throw new ArgumentError(`unsupported digest algorithm '${name}' (crc32c or sha256)`, { alg: name });
-}
-
-function validate(o: VolumeOptions): void {
-  check.string('resource', o.resource);
-  check.string('node', o.node);
-  check.string('peer', o.peer);
-  if (o.node === o.peer) throw new ArgumentError('node and peer must have different names');
-  if (o.disk !== null) check.string('disk', o.disk);
-  for (const [name, a] of [['address', o.address], ['peerAddress', o.peerAddress]] as const) {
-    if (!a || typeof a !== 'object') throw new ArgumentError(`${name} must be { host, port }`);
-    check.string(`${name}.host`, a.host);
-    check.integer(`${name}.port`, a.port, 0, 65535);
-  }
-  const net = o.net ?? {};
-  if (net.protocol !== undefined) check.oneOf('protocol', net.protocol, ['A', 'B', 'C']);
-  if (net.cramHmacAlg !== undefined) {
-    const alg = net.cramHmacAlg.toLowerCase();
-    if (alg !== 'sha256' && alg !== 'hmac(sha256)') throw new ArgumentError(`cram-hmac-alg '${net.cramHmacAlg}' is not supported (sha256)`);
-    if (!net.sharedSecret) throw new ArgumentError('cram-hmac-alg needs a shared-secret');
-  }
-  if (net.dataIntegrityAlg !== undefined && net.dataIntegrityAlg.toLowerCase() !== 'crc32c') throw new ArgumentError(`data-integrity-alg '${net.dataIntegrityAlg}' is not supported (crc32c)`);
-  digestAlg(net.csumsAlg);
-  digestAlg(net.verifyAlg);
-  for (const key of ['pingInt', 'pingTimeout', 'timeout', 'connectInt', 'koCount'] as const) if (net[key] !== undefined) check.number(key, net[key]);
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -21,6 +22,18 @@
 #include "drbd/codec.h"
 
 namespace hakit::drbd {
+
+// Bytes whose resize() does not zero-fill: the receive buffer grows by 256 KiB before every
+// recv(), which then overwrites what it uses.
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U> struct rebind { using other = NoInit<U>; };
+  NoInit() = default;
+  template <typename U> NoInit(const NoInit<U>&) {}
+  template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+  template <typename U, typename... A> void construct(U* p, A&&... a) { ::new (static_cast<void*>(p)) U(std::forward<A>(a)...); }
+};
+using RawBytes = std::vector<uint8_t, NoInit<uint8_t>>;
 
 struct EngineConfig {
   std::string diskPath;  // empty: diskless
@@ -71,6 +84,8 @@ class Engine {
   void Start();
   void Submit(Command&& command);
   void Stop();
+  // A buffer for a write's data (reused, possibly empty); callers assign() into it.
+  std::vector<uint8_t> TakeBuffer();
   int ListenPort() const { return listenPort_.load(); }
   uint64_t DirtyBlocks() const { return dirtyBits_.load(); }
   uint64_t TotalBlocks() const { return totalBits_; }
@@ -100,6 +115,7 @@ class Engine {
 
   // Link.
   void OpenListener();
+  void Accept();
   void StartDial();
   void OnSocketReady();
   void Drop(const std::string& state, const std::string& reason);
@@ -115,12 +131,14 @@ class Engine {
 
   // Commands.
   void DrainCommands();
+  void Recycle(std::vector<uint8_t>&& data);
   bool ProcessCommand(Command& command);
   void Control(Command& command);
   void DoWrite(Command& command);
   void DoRead(Command& command);
   void DoFlush(Command& command);
   void CloseEpoch();
+  bool NoCommandsQueued();
   void CompleteSent();
   void Establish(const std::string& mode);
 
@@ -128,6 +146,8 @@ class Engine {
   void OnData(const Packet& packet);
   void OnAck(const Packet& packet);
   void SyncAndAck();
+  void SyncerLoop();
+  void StopSyncer();
   void ResyncStep();
   void OnRsRequest(const Packet& packet, bool csums);
   void OnRsData(const Packet& packet, bool inSync);
@@ -160,6 +180,7 @@ class Engine {
   std::thread thread_;
   std::mutex mutex_;
   std::deque<Command> commands_;
+  std::vector<std::vector<uint8_t>> spare_;  // under mutex_: write buffers to reuse
   bool stopping_ = false;
   int wakeFd_ = -1;
   int dataFd_ = -1, metaFd_ = -1;
@@ -179,7 +200,7 @@ class Engine {
   size_t outSent_ = 0;
   uint64_t queuedTotal_ = 0;
   std::atomic<uint64_t> sentTotal_{0};
-  std::vector<uint8_t> in_;
+  RawBytes in_;
   size_t inStart_ = 0;
   int64_t lastSendMs_ = 0, lastRecvMs_ = 0, pingSentMs_ = 0;
 
@@ -194,9 +215,19 @@ class Engine {
   std::deque<Command> held_;                    // not started: I/O suspended
   std::map<uint64_t, uint64_t> reads_;          // diskless reads through the peer: seq -> id
 
-  // Secondary side.
-  std::vector<uint64_t> writeAcks_;
-  bool unsynced_ = false;
+  // Secondary side: acks that wait until the write generation they cover is on stable storage.
+  struct StableAck { uint64_t gen; PacketType type; uint64_t value; };
+  std::deque<StableAck> stableAcks_;
+  uint64_t writeGen_ = 0, syncedGen_ = 0, unsyncedBytes_ = 0;
+  // The syncer thread (group commit): fdatasync up to syncWant_, then syncDone_ and a wake-up.
+  std::thread syncer_;
+  std::mutex syncMutex_;
+  std::condition_variable syncCv_;
+  uint64_t syncWant_ = 0;  // under syncMutex_
+  bool syncerStop_ = false;  // under syncMutex_
+  std::atomic<uint64_t> syncDone_{0};
+  uint64_t syncAsked_ = 0;
+  bool syncBusy_ = false;
 
   // Resync and verify.
   std::string syncMode_;  // "", "source", "target"
@@ -219,7 +250,9 @@ class Engine {
   std::vector<uint8_t> scratch_;
 };
 
+constexpr size_t kReuseBytes = 64u << 10;  // write buffers at least this large are reused
 constexpr uint64_t kAlExtentSize = 4u << 20;
+constexpr uint64_t kInlineSyncBytes = 256u << 10;  // smaller batches are synced on the I/O thread
 constexpr uint32_t kAlMagic = 0x484b414c;  // "HKAL"
 constexpr uint32_t kAlMaxExtents = (4096 - 20) / 4;
 

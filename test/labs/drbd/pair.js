@@ -4,10 +4,35 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawnSync } = require('child_process');
 const { drbd } = require('../../..');
 
 function tempDir(prefix = 'hakit-drbd-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A fresh directory under the first of `candidates` where 512-byte O_DIRECT writes work (dd
+ * aligns its buffer), or undefined. tmpfs before Linux 6.6 and some overlay file systems refuse
+ * O_DIRECT with EINVAL; /var/tmp and the checkout are usually on a disk file system.
+ */
+function directDir(candidates = [os.tmpdir(), '/var/tmp', path.join(__dirname, '..', '..', '..')]) {
+  for (const base of candidates) {
+    let dir;
+    try {
+      dir = fs.mkdtempSync(path.join(base, '.hakit-drbd-direct-'));
+      // Without the sanitizer run's LD_PRELOAD: ASan aborts dd on its aligned_alloc(4096, 512).
+      const env = { ...process.env };
+      delete env.LD_PRELOAD;
+      const probe = spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'probe')}`, 'bs=512', 'count=1', 'seek=1', 'oflag=direct', 'conv=notrunc'], { stdio: 'ignore', env });
+      fs.rmSync(path.join(dir, 'probe'), { force: true });
+      if (probe.status === 0) return dir;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return undefined;
 }
 
 async function makeDisk(file, size) {
@@ -83,4 +108,4 @@ function once(emitter, event, ms = 20000) {
   });
 }
 
-module.exports = { once, tempDir, makeDisk, openPair, syncedPair, dataOf, pattern, fastNet };
+module.exports = { once, tempDir, directDir, makeDisk, openPair, syncedPair, dataOf, pattern, fastNet };
