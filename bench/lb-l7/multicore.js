@@ -7,66 +7,14 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
+const { freePort, start, waitPort, stop, stopAll, cpuSeconds } = require('./procs');
 
 const root = path.join(__dirname, '..', '..');
 const DUR = Number(process.env.DUR || 5);
 const RUNS = Number(process.env.RUNS || 2);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lb-l7-mc-'));
-const children = [];
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function start(cpus, cmd, args) {
-  const child = spawn('taskset', ['-c', cpus, cmd, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-}
-
-async function waitPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((r) => net.connect(port, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false)));
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-  });
-}
-
-function cpuSeconds(pids) {
-  let total = 0;
-  const stack = [...pids];
-  while (stack.length) {
-    const p = stack.pop();
-    try {
-      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
-        const kids = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
-        if (kids) stack.push(...kids.split(' ').map(Number));
-      }
-    } catch {
-      // exited
-    }
-  }
-  return total;
-}
 
 function wrk(port) {
   const out = execFileSync('wrk', ['-t2', '-c100', `-d${DUR}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
@@ -127,6 +75,6 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    await Promise.all(children.map(stop));
+    await stopAll();
     fs.rmSync(dir, { recursive: true, force: true });
   });
