@@ -16,3 +16,11 @@ export interface Command {
   /** Runs with the arguments after the subcommand name; resolves to the exit status. */
   run(argv: string[], io: CliIO): Promise<number>;
 }
+
+/** Resolves when a daemon command should stop (the CLI aborts io.signal on SIGINT/SIGTERM). */
+export function untilStopped(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

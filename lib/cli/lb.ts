@@ -14,7 +14,7 @@ import { defaultConfigText } from '../lb/config/default';
 import type { LbConfig } from '../lb/config/types';
 import { StatsServer } from '../lb/stats/server';
 import { formatOptions, parseArgs, type OptionSpec } from './args';
-import type { Command } from './command';
+import { type Command, untilStopped } from './command';
 
 const specs: OptionSpec[] = [
   { name: 'config', aliases: ['-f'], type: 'string', valueName: 'FILE', description: 'configuration file (YAML or JSON); default: the embedded demo' },
@@ -98,10 +98,7 @@ const command: Command = {
       })();
     };
     process.on('SIGHUP', onHup);
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      io.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilStopped(io.signal);
     process.off('SIGHUP', onHup);
     io.stdout('hakit lb: stopping\n');
     await Promise.all([balancer.close(), stats?.close()]);

@@ -10,7 +10,7 @@ import { Ipvs } from '../ipvs/client';
 import { type LvsConfig, loadLvsConfig } from '../ipvs/keepalived';
 import { VirtualServer } from '../ipvs/virtual-server';
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import type { CliIO, Command } from './command';
+import { type CliIO, type Command, untilStopped } from './command';
 
 const specs: OptionSpec[] = [
   { name: 'config', aliases: ['-f', '--use-file'], type: 'string', valueName: 'FILE', description: 'keepalived.conf to run (virtual_server part)' },
@@ -96,10 +96,7 @@ async function serve(file: string, level: LogLevel, io: CliIO): Promise<number> 
     });
   };
   process.on('SIGHUP', onHup);
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    else io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilStopped(io.signal);
   process.off('SIGHUP', onHup);
   await reloading;
   await lvs.stop(true);

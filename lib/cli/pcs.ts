@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { HakitError } from '../errors';
 import * as P from '../pacemaker';
 import { UsageError, parseArgs } from './args';
-import type { CliIO, Command } from './command';
+import { type CliIO, type Command, untilStopped } from './command';
 
 const help = `usage: hakit pcs [-f FILE] <pcs command words...>
        hakit pcs [-f FILE] verify
@@ -110,7 +110,7 @@ const command: Command = {
         ], false);
         const server = await P.serveMetrics(async () => ({ status: await live.status(), cib: (await live.readCib()).model() }), { port: (options.port as number | undefined) ?? 9664, host: options.host as string | undefined });
         io.stderr(`serving metrics on http://${(options.host as string | undefined) ?? '127.0.0.1'}:${server.port}/metrics\n`);
-        await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener('abort', () => resolve(), { once: true })));
+        await untilStopped(io.signal);
         server.close();
         return 0;
       }

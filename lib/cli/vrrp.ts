@@ -12,7 +12,7 @@ import { createLogger, type LogLevel } from '../log';
 import { loadConfig, type VrrpConfig } from '../vrrp/config';
 import { VrrpRouter } from '../vrrp/router';
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import type { CliIO, Command } from './command';
+import { type CliIO, type Command, untilStopped } from './command';
 
 const DEFAULT_CONTROL = '/run/hakit/vrrp.sock';
 
@@ -73,10 +73,7 @@ async function serve(file: string, control: string, level: LogLevel, io: CliIO):
     }
   };
   process.on('SIGHUP', onHup);
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    else io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilStopped(io.signal);
   process.off('SIGHUP', onHup);
   await router.stop();
   server.close();

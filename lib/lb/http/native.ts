@@ -19,7 +19,7 @@ import type { FrontendRuntime } from './frontend';
 import { RequestView } from './frontend';
 import { addForwarded, cookieValue, endToEnd, stripCookie } from './headers';
 import { type AccessLogEntry, type ProxyHost, compiledBackendRules, headSize, idleSince } from './proxy';
-import { type HttpRequestRule, applies } from './rules';
+import { type HttpRequestRule, applies, editHeaders } from './rules';
 
 /** `global.native-http`: auto = native where it applies and the addon loads; on = required; off = JS only. */
 export type NativeHttpMode = 'auto' | 'on' | 'off';
@@ -324,25 +324,8 @@ function headerRules(view: RequestView, rules: readonly HttpRequestRule[]): bool
       case 'redirect':
       case 'return':
         return false;
-      case 'set-header': {
-        const raw = view.own();
-        const lower = action.name.toLowerCase();
-        for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === lower) raw.splice(i, 2);
-        raw.push(action.name, action.value);
-        view.invalidate();
-        break;
-      }
-      case 'add-header':
-        view.own().push(action.name, action.value);
-        view.invalidate();
-        break;
-      case 'del-header': {
-        const raw = view.own();
-        const lower = action.name.toLowerCase();
-        for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === lower) raw.splice(i, 2);
-        view.invalidate();
-        break;
-      }
+      default:
+        editHeaders(view, action);
     }
   }
   return true;

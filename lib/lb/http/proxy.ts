@@ -13,8 +13,8 @@ import type { Server } from '../server';
 import type { HttpBackend, ServerRuntime } from './backend';
 import type { ErrorPages } from './errors';
 import { type FrontendRuntime, RequestView } from './frontend';
-import { addForwarded, clientAddress, cookieValue, endToEnd, headerValues, setHeader, stripCookie } from './headers';
-import { type HttpRequestRule, applies, compileHttpRequestRule } from './rules';
+import { addForwarded, clientAddress, cookieValue, endToEnd, headerValues, stripCookie } from './headers';
+import { type HttpRequestRule, applies, compileHttpRequestRule, editHeaders } from './rules';
 
 export interface Runtime {
   frontends: Map<string, FrontendRuntime>;
@@ -254,21 +254,8 @@ function runRules(ex: Exchange, view: RequestView, rules: FrontendRuntime['rules
         respond(ex, action.status, http.STATUS_CODES[action.status] ?? 'OK', headers, action.body ?? Buffer.alloc(0), 'PR');
         return false;
       }
-      case 'set-header':
-        setHeader(view.own(), action.name, action.value);
-        view.invalidate();
-        break;
-      case 'add-header':
-        view.own().push(action.name, action.value);
-        view.invalidate();
-        break;
-      case 'del-header': {
-        const lower = action.name.toLowerCase();
-        view.own();
-        for (let i = view.raw.length - 2; i >= 0; i -= 2) if (view.raw[i]!.toLowerCase() === lower) view.raw.splice(i, 2);
-        view.invalidate();
-        break;
-      }
+      default:
+        editHeaders(view, action);
     }
   }
   return true;

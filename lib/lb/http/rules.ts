@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type AclRequest, type AclTest, splitCondition } from './acl';
+import { deleteHeader, setHeader } from './headers';
 import { splitWords } from './words';
 
 export type HttpRequestAction =
@@ -129,4 +130,13 @@ export function compileUseBackend(line: string, acls: ReadonlyMap<string, AclTes
 /** Runs a rule's condition (no condition = always). */
 export function applies(rule: { condition?: AclTest }, req: AclRequest): boolean {
   return rule.condition === undefined || rule.condition(req);
+}
+
+/** The header edits of http-request rules, shared by both request paths; answers are not edits. */
+export function editHeaders(view: { own(): string[]; invalidate(): void }, action: HttpRequestAction): void {
+  if (action.kind === 'set-header') setHeader(view.own(), action.name, action.value);
+  else if (action.kind === 'add-header') view.own().push(action.name, action.value);
+  else if (action.kind === 'del-header') deleteHeader(view.own(), action.name.toLowerCase());
+  else return;
+  view.invalidate();
 }
