@@ -458,7 +458,7 @@ export function buildConfig(tree: Statement[]): VrrpConfig {
     else if (key === 'vrrp_script') { const x = parseScript(c, s); if (x) scripts.push(x); }
     else if (key === 'track_file' || key === 'vrrp_track_file') { const x = parseFile(c, s); if (x) files.push(x); }
     else if (key === 'vrrp_sync_group') { const x = parseGroup(c, s); if (x) groups.push(x); }
-    else if (key === 'virtual_server' || key === 'virtual_server_group' || key === 'real_server') c.warn(s, `${key} belongs to the load balancer, not VRRP (skipped)`);
+    else if (key === 'virtual_server' || key === 'virtual_server_group' || key === 'real_server') c.warn(s, `${key} belongs to the load balancer, not VRRP (skipped here; \`hakit lvs --config\` runs it)`);
     else c.warn(s, `unknown or unsupported top-level keyword '${key}' (ignored)`);
   }
   const instances = raw.map((r) => finishInstance(c, r, g)).filter((x): x is InstanceConfig => x !== undefined);
