@@ -4,7 +4,7 @@
 // on kernel timestamps of a bridge capture.
 const test = require('ava');
 const { conf } = require('../../labs/vrrp/conf');
-const { labSuite, sleep } = require('../../labs/vrrp/suite');
+const { labSuite, masterKilledCaptured, sleep } = require('../../labs/vrrp/suite');
 
 const { it, lab: theLab } = labSuite(test, 'hkvf', 2);
 const VIP = '192.0.2.100';
@@ -21,14 +21,7 @@ it('v3, advert_int 1: keepalived master SIGKILLed -> hakit adverts at 3.609 s an
   await lab.waitState(ka, 'MASTER', 6000);
   const hk = await lab.hakit(2, conf({ prio: 100, adv: 1 }));
   await sleep(1500);
-  const cap = await lab.capture('br', 'ip proto 112 or arp');
-  await sleep(1300);  // at least one advert of the master in the capture
-  await lab.crash(ka);
-  await lab.waitState(hk, 'MASTER', 6000);
-  await sleep(200);
-  const packets = lab.decode(await cap.stop());
-  const last = packets.filter((p) => p.vrrp && p.src === '192.0.2.11').pop();
-  const first = packets.find((p) => p.vrrp && p.src === '192.0.2.12' && p.time > last.time);
+  const { packets, last, first } = await masterKilledCaptured(lab, ka, hk, '192.0.2.11', '192.0.2.12');
   const garps = packets.filter((p) => p.garp && p.arpIp === VIP && p.ethSrc === '02:00:00:00:00:02' && p.time > last.time);
   const masterDown = 3 + (256 - 100) / 256;
   const gap = first.time - last.time;

@@ -3,7 +3,7 @@
 // smallest v2 allows).
 const test = require('ava');
 const { conf } = require('../../labs/vrrp/conf');
-const { labSuite, sleep } = require('../../labs/vrrp/suite');
+const { labSuite, masterKilledCaptured, sleep } = require('../../labs/vrrp/suite');
 const { vrrp } = require('../../..');
 
 const { it, lab: theLab } = labSuite(test, 'hkv2');
@@ -48,14 +48,7 @@ it('v2: SIGKILL of the keepalived master moves the VIP to hakit within the maste
   const hk = await lab.hakit(2, v2(100));
   await sleep(1500);
   t.is(await lab.state(hk), 'BACKUP');
-  const cap = await lab.capture('br', 'ip proto 112 or arp');
-  await sleep(1300);  // at least one advert of the master in the capture
-  await lab.crash(ka);
-  await lab.waitState(hk, 'MASTER', 6000);
-  await sleep(200);
-  const packets = lab.decode(await cap.stop());
-  const last = packets.filter((p) => p.vrrp && p.src === '192.0.2.11').pop();
-  const first = packets.find((p) => p.vrrp && p.src === '192.0.2.12' && p.time > last.time);
+  const { packets, last, first } = await masterKilledCaptured(lab, ka, hk, '192.0.2.11', '192.0.2.12');
   const garp = packets.find((p) => p.garp && p.arpIp === VIP && p.ethSrc === '02:00:00:00:00:02' && p.time > last.time);
   const gap = first.time - last.time;
   const masterDown = 3 + (256 - 100) / 256;  // 3.609 s

@@ -31,4 +31,21 @@ async function hakitPreempts(lab, confFor) {
   return { ka, hk, packets: lab.decode(await cap.stop()) };
 }
 
-module.exports = { labSuite, hakitPreempts, sleep };
+/**
+ * The keepalived master `ka` is SIGKILLed while hakit `hk` is its backup, captured on the bridge:
+ * returns the decoded packets, keepalived's last advert (from `kaAddr`) and hakit's first one
+ * (from `hkAddr`) after it.
+ */
+async function masterKilledCaptured(lab, ka, hk, kaAddr, hkAddr) {
+  const cap = await lab.capture('br', 'ip proto 112 or arp');
+  await sleep(1300); // at least one advert of the master in the capture
+  await lab.crash(ka);
+  await lab.waitState(hk, 'MASTER', 6000);
+  await sleep(200);
+  const packets = lab.decode(await cap.stop());
+  const last = packets.filter((p) => p.vrrp && p.src === kaAddr).pop();
+  const first = packets.find((p) => p.vrrp && p.src === hkAddr && p.time > last.time);
+  return { packets, last, first };
+}
+
+module.exports = { labSuite, hakitPreempts, masterKilledCaptured, sleep };
