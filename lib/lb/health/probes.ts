@@ -71,42 +71,35 @@ export function tcpProbe(ctx: ProbeContext): Promise<ProbeResult> {
     if (native) return native;
   }
   const start = performance.now();
+  const socket = net.connect({ host: ctx.server.host, port: ctx.port });
+  return settleSocket(socket, 'connect', () => 'connected', ctx.timeoutMs, start);
+}
+
+/** Resolves once: up on `event`, down on error or timeout; the socket is always destroyed. */
+function settleSocket<S extends net.Socket>(socket: S, event: string, detail: (socket: S) => string, timeoutMs: number, start: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: ctx.server.host, port: ctx.port });
-    const timer = setTimeout(() => done(false, 'timeout'), ctx.timeoutMs);
+    const timer = setTimeout(() => done(false, 'timeout'), timeoutMs);
     let finished = false;
-    function done(ok: boolean, detail: string) {
+    function done(ok: boolean, text: string) {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ok, detail, durationMs: elapsed(start) });
+      resolve({ ok, detail: text, durationMs: elapsed(start) });
     }
-    socket.once('connect', () => done(true, 'connected'));
-    socket.once('error', (e) => done(false, errorDetail(e)));
+    socket.once(event, () => done(true, detail(socket)));
+    socket.once('error', (e: unknown) => done(false, errorDetail(e)));
   });
 }
 
 /** TLS handshake completes (certificate verified only when asked). */
 export function tlsProbe(ctx: ProbeContext, options: { servername?: string; rejectUnauthorized?: boolean } = {}): Promise<ProbeResult> {
   const start = performance.now();
-  return new Promise((resolve) => {
-    const socket = tls.connect({
-      host: ctx.server.host, port: ctx.port, servername: options.servername ?? (net.isIP(ctx.server.host) ? undefined : ctx.server.host),
-      rejectUnauthorized: options.rejectUnauthorized ?? false,
-    });
-    const timer = setTimeout(() => done(false, 'timeout'), ctx.timeoutMs);
-    let finished = false;
-    function done(ok: boolean, detail: string) {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ ok, detail, durationMs: elapsed(start) });
-    }
-    socket.once('secureConnect', () => done(true, `tls ${socket.getProtocol() ?? ''}`.trim()));
-    socket.once('error', (e) => done(false, errorDetail(e)));
+  const socket = tls.connect({
+    host: ctx.server.host, port: ctx.port, servername: options.servername ?? (net.isIP(ctx.server.host) ? undefined : ctx.server.host),
+    rejectUnauthorized: options.rejectUnauthorized ?? false,
   });
+  return settleSocket(socket, 'secureConnect', (s) => `tls ${s.getProtocol() ?? ''}`.trim(), ctx.timeoutMs, start);
 }
 
 /** Compiles an expected-status list into a predicate. */
