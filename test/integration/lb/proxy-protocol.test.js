@@ -11,9 +11,8 @@ const withHaproxy = needs(test.serial, [requires.command('haproxy', 'haproxy')])
 
 let peer;
 let port;
-async function startPeer() {
-  port = await freePort();
-  peer = await haproxy(`
+/** HAProxy config: behind `accept-proxy`, every request answered with a log-format line of what it read. */
+const echoConfig = (port, format) => `
 global
   maxconn 200
 defaults
@@ -21,10 +20,14 @@ defaults
   timeout connect 2s
   timeout client 5s
   timeout server 5s
-frontend echo_client
+frontend echo
   bind 127.0.0.1:${port} accept-proxy
-  http-request return status 200 content-type text/plain lf-string "%[src] %[src_port] %[dst] %[dst_port]"
-`, [port]);
+  http-request return status 200 content-type text/plain lf-string "${format}"
+`;
+
+async function startPeer() {
+  port = await freePort();
+  peer = await haproxy(echoConfig(port, '%[src] %[src_port] %[dst] %[dst_port]'), [port]);
 }
 
 test.before(async () => {
@@ -37,21 +40,10 @@ test.after.always(async () => {
 const request = Buffer.from('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
 const bodyOf = (data) => data.toString().split('\r\n\r\n')[1];
 
-/** HAProxy behind `accept-proxy` answering every request with a log-format line of what it read. */
+/** An echoing HAProxy for one test, stopped by its teardown; returns its port. */
 async function echoingHaproxy(t, format) {
   const port = await freePort();
-  const h = await haproxy(`
-global
-  maxconn 200
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 5s
-  timeout server 5s
-frontend b
-  bind 127.0.0.1:${port} accept-proxy
-  http-request return status 200 content-type text/plain lf-string "${format}"
-`, [port]);
+  const h = await haproxy(echoConfig(port, format), [port]);
   t.teardown(() => h.stop());
   return port;
 }
