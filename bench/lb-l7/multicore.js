@@ -8,7 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { freePort, start, waitPort, stop, stopAll, cpuSeconds } = require('./procs');
+const { freePort, start, waitPort, stop, cpuSeconds, runBench } = require('./procs');
 
 const root = path.join(__dirname, '..', '..');
 const DUR = Number(process.env.DUR || 5);
@@ -69,12 +69,4 @@ async function main() {
   await stop(backend);
 }
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+runBench(main, dir);

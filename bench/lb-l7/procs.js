@@ -64,4 +64,17 @@ function cpuSeconds(pids) {
   return total;
 }
 
-module.exports = { freePort, start, waitPort, stop, stopAll, cpuSeconds };
+/** Runs a benchmark's main: a failure sets the exit status; children and the temp dir always go. */
+function runBench(main, dir) {
+  main()
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await stopAll();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+}
+
+module.exports = { freePort, start, waitPort, stop, stopAll, cpuSeconds, runBench };
