@@ -12,6 +12,12 @@
 //     (buffered) and sends it, 8 MiB in flight; the other receives, writes to B and acks after
 //     one fdatasync per batch; A is fdatasync'd at the end. Not a goal of the issue: it shows
 //     what this one machine can do with both nodes' copies on its two cores.
+//   anchor serial A B MIB OPS FIRST -> {"times": [us...]}: the 4 KiB budget of issue 7 done as
+//     one C loop, "local write + RTT + remote write": per op a buffered 4 KiB pwrite to A, then a
+//     4 KiB+40-byte message to the other thread, which writes it to B, makes it stable (the faster
+//     stable write of the disk anchor is not known yet here: pwrite + fdatasync, what the peer
+//     does) and replies with 8 bytes. Ops FIRST..FIRST+OPS-1 of the replicated run's offsets, so
+//     bench.js can interleave short blocks of this with blocks of the replicated run.
 // The TCP modes run one thread per end, like the two engines' I/O threads.
 // Built by bench.js with the system C compiler (cc -O2 -pthread).
 #define _GNU_SOURCE
@@ -31,7 +37,8 @@
 
 static int listener, port;
 static long mib, count, size;
-static int mode;  // 0 stream, 1 rtt, 2 disk
+static int mode;  // 0 stream, 1 rtt, 3 serial
+static int serial_fd = -1;  // serial: the remote end's file
 
 static double now_us(void) {
   struct timespec ts;
@@ -82,10 +89,16 @@ static void* server(void* arg) {
     write_full(fd, &done, 1);
     free(buf);
   } else {
-    char* buf = malloc((size_t)size);
+    char* buf = aligned_alloc(4096, ((size_t)size + 4095) / 4096 * 4096);
     char reply[8] = {0};
-    for (long i = 0; i < count + 100; i++) {
+    long warm = mode == 3 ? 0 : 100;
+    for (long i = 0; i < count + warm; i++) {
       if (read_full(fd, buf, size) < 0) break;
+      if (mode == 3) {  // the remote write, made stable before the reply
+        long offset;
+        memcpy(&offset, buf, sizeof offset);
+        if (pwrite(serial_fd, buf + 40, 4096, offset) != 4096 || fdatasync(serial_fd)) die("remote write");
+      }
       if (write_full(fd, reply, 8) < 0) break;
     }
     free(buf);
@@ -212,6 +225,27 @@ static int disk(const char* file, long mib, long ops) {
   return 0;
 }
 
+static int serial(int fd, const char* a, long mib, long first) {
+  int local = open(a, O_RDWR);
+  if (local < 0) die("open A");
+  char* buf = aligned_alloc(4096, 8192);
+  memset(buf, 0xa5, 8192);
+  char reply[8];
+  long blocks = mib * 256;
+  printf("{\"times\": [");
+  for (long i = 0; i < count; i++) {
+    long offset = (((first + i) * 7919) % blocks) * 4096;
+    memcpy(buf, &offset, sizeof offset);
+    double t0 = now_us();
+    if (pwrite(local, buf + 40, 4096, offset) != 4096) die("local write");
+    if (write_full(fd, buf, size) < 0 || read_full(fd, reply, 8) < 0) die("serial");
+    printf("%s%.1f", i ? "," : "", now_us() - t0);
+  }
+  printf("]}\n");
+  close(local);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) { fprintf(stderr, "usage: anchor stream MIB | rtt COUNT SIZE | disk FILE MIB OPS\n"); return 2; }
   if (strcmp(argv[1], "pipeline") == 0) {
@@ -225,7 +259,15 @@ int main(int argc, char** argv) {
     return disk(argv[2], m, ops);
   }
   mode = strcmp(argv[1], "rtt") == 0;
-  if (mode == 0) mib = atol(argv[2]);
+  long first = 0;
+  if (strcmp(argv[1], "serial") == 0) {
+    if (argc < 7) { fprintf(stderr, "usage: anchor serial A B MIB OPS FIRST\n"); return 2; }
+    mode = 3;
+    mib = atol(argv[4]); count = atol(argv[5]); first = atol(argv[6]); size = 4096 + 40;
+    if (mib < 1 || mib > 1 << 16 || count < 1 || count > 1 << 24 || first < 0) { fprintf(stderr, "anchor: argument out of range\n"); return 2; }
+    serial_fd = open(argv[3], O_RDWR);
+    if (serial_fd < 0) die("open B");
+  } else if (mode == 0) mib = atol(argv[2]);
   else { count = atol(argv[2]); size = argc > 3 ? atol(argv[3]) : 1; }
   if ((mode == 0 && (mib < 1 || mib > 1 << 16)) || (mode == 1 && (count < 1 || count > 1 << 24 || size < 1 || size > 1 << 24))) {
     fprintf(stderr, "anchor: argument out of range\n");
@@ -242,7 +284,9 @@ int main(int argc, char** argv) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0 || connect(fd, (struct sockaddr*)&addr, sizeof addr)) die("connect");
   nodelay(fd);
-  if (mode == 0) {
+  if (mode == 3) {
+    serial(fd, argv[2], mib, first);
+  } else if (mode == 0) {
     char* block = malloc(1048576);
     memset(block, 0x5a, 1048576);
     double t0 = now_us();

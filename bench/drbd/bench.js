@@ -33,18 +33,32 @@ async function seq(volume) {
   return (MIB * 1.048576) / ((now() - t0) / 1000);
 }
 
-async function lat(volume) {
-  const times = [];
-  const blocks = (MIB << 20) / 4096;
-  for (let i = 0; i < OPS; i++) {
-    const offset = ((i * 7919) % blocks) * 4096;
-    const t0 = now();
-    await volume.write(offset, small);
-    times.push(now() - t0);
-  }
+const summary = (times) => {
   times.sort((a, b) => a - b);
   const total = times.reduce((a, b) => a + b, 0);
-  return { p50: pct(times, 50), p99: pct(times, 99), iops: OPS / (total / 1000) };
+  return { p50: pct(times, 50), p99: pct(times, 99), iops: times.length / (total / 1000) };
+};
+
+/**
+ * 4 KiB writes at queue depth 1. With `budget` (protocol C), blocks of BLOCK writes alternate
+ * with blocks of the C budget loop on the same offsets, so that both see the same drift of this
+ * shared VM's disk flush latency (it moves by 2x within minutes).
+ */
+const BLOCK = 250;
+async function lat(volume, budget) {
+  const times = [], budgetTimes = [];
+  const blocks = (MIB << 20) / 4096;
+  for (let first = 0; first < OPS; first += BLOCK) {
+    const n = Math.min(BLOCK, OPS - first);
+    for (let i = first; i < first + n; i++) {
+      const offset = ((i * 7919) % blocks) * 4096;
+      const t0 = now();
+      await volume.write(offset, small);
+      times.push(now() - t0);
+    }
+    if (budget) budgetTimes.push(...budget(first, n).map((us) => us / 1000));
+  }
+  return { ...summary(times), budget: budget ? summary(budgetTimes) : undefined };
 }
 
 // The anchors run as a C program (bench/drbd/anchor.c, built here with the system compiler):
@@ -109,6 +123,14 @@ function tcpThroughput(anchor) {
   return { c, iperf, mbps: Math.max(c, iperf) };
 }
 
+/** The C loop of "local write + RTT + remote write" (anchor serial) on its own two files. */
+function budgetLoop(anchor, dir) {
+  const a = path.join(dir, 'budget-a.img'), b = path.join(dir, 'budget-b.img');
+  filledFile(a, MIB << 20);
+  filledFile(b, MIB << 20);
+  return (first, n) => anchor('serial', a, b, MIB, n, first).times;
+}
+
 /** Two nodes whose backing files hold data (no allocation on first write, as on block devices). */
 async function benchPair(dir, net) {
   for (const name of ['alpha.img', 'bravo.img']) {
@@ -149,14 +171,20 @@ const us = (ms) => `${(ms * 1000).toFixed(0)} us`;
   // The disk's flush latency drifts: measure the disk right before each protocol, and use the
   // figures taken before protocol C for C's goals.
   const adjacent = {};
+  const budget = budgetLoop(anchor, dir);
+  let cBudget;
   for (const protocol of ['A', 'B', 'C']) {
     adjacent[protocol] = localDisk(anchor, dir);
     const pair = await benchPair(fs.mkdtempSync(path.join(dir, protocol)), { protocol, maxBuffers: 16 << 20 });
     try {
       const mbps = await seq(pair.a);
-      const l = await lat(pair.a);
+      const l = await lat(pair.a, protocol === 'C' ? budget : undefined);
       rows[protocol] = { mbps, ...l };
       console.log(`protocol ${protocol}: seq 1 MiB ${mbps.toFixed(1)} MB/s; 4 KiB QD1 p50 ${us(l.p50)} p99 ${us(l.p99)}, ${l.iops.toFixed(0)} IOPS`);
+      if (l.budget) {
+        cBudget = l.budget;
+        console.log(`  interleaved with it, the C loop "local write + RTT + remote write" (anchor serial): p50 ${us(cBudget.p50)} p99 ${us(cBudget.p99)}`);
+      }
     } finally {
       await pair.close();
     }
@@ -177,12 +205,14 @@ const us = (ms) => `${(ms * 1000).toFixed(0)} us`;
   console.log(`resync: ${resync.mbps.toFixed(1)} MB/s (${(resync.bytes / 1048576).toFixed(0)} MiB) with resync-rate ${(limit / 1048576).toFixed(0)} MiB/s = ${(limit / 1e6).toFixed(1)} MB/s`);
   // Goals (issue 7).
   const cLimit = Math.min(disk.synced, t.mbps);
-  // Remote write: the faster way this disk makes a 4 KiB write stable.
-  const budget = (disk.write4k + rtt4k.p50 + Math.min(disk.sync4k, disk.dsync4k)) / 1000;
+  // The sum of the parts' medians, each measured on its own (the first version of this goal's
+  // anchor; remote write = the faster way this disk makes a 4 KiB write stable).
+  const partsBudget = (disk.write4k + rtt4k.p50 + Math.min(disk.sync4k, disk.dsync4k)) / 1000;
   console.log('\ngoals:');
   console.log(`  protocol C throughput / min(disk, network) = ${rows.C.mbps.toFixed(1)} / ${cLimit.toFixed(1)} = ${(rows.C.mbps / cLimit).toFixed(2)} (goal >= 0.90)`);
   console.log(`  (for reference) protocol C throughput / same-machine C pipeline = ${rows.C.mbps.toFixed(1)} / ${pipe.toFixed(1)} = ${(rows.C.mbps / pipe).toFixed(2)}`);
-  console.log(`  protocol C 4 KiB p50 / (local write + RTT + remote write) = ${us(rows.C.p50)} / ${us(budget)} = ${(rows.C.p50 / budget).toFixed(2)} (goal <= 1.10)`);
+  console.log(`  protocol C 4 KiB p50 / C loop of local write + RTT + remote write, interleaved = ${us(rows.C.p50)} / ${us(cBudget.p50)} = ${(rows.C.p50 / cBudget.p50).toFixed(2)} (goal <= 1.10)`);
+  console.log(`  (for reference) protocol C 4 KiB p50 / sum of the parts' medians measured apart = ${us(rows.C.p50)} / ${us(partsBudget)} = ${(rows.C.p50 / partsBudget).toFixed(2)}`);
   console.log(`  resync rate / configured limit = ${resync.mbps.toFixed(1)} / ${(limit / 1e6).toFixed(1)} = ${(resync.mbps / (limit / 1e6)).toFixed(2)} (goal >= 0.90)`);
   fs.rmSync(dir, { recursive: true, force: true });
 })().catch((error) => { console.error(error); process.exit(1); });

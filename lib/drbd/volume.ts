@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../log';
 import { nativeModule } from '../native';
 import { decide, decodeReport, encodeReport, type Decision, type Report } from './handshake';
 import { engineConfig, validate } from './options';
-import { MAX_IO, OP_FLUSH, OP_READ, OP_TRIM, OP_WRITE, Requests } from './requests';
+import { MAX_IO, OP_FLUSH, OP_TRIM, OP_WRITE, Requests } from './requests';
 import type { ConnectionState, DiskState, DrbdNative, NativeEngine, NativeEvent, ReplicationState, Role, Status, VolumeOptions } from './types';
 import { FLAG_CONSISTENT, FLAG_OUTDATED, FLAG_PRIMARY_IND, FLAG_WAS_UP_TO_DATE, UUID_JUST_CREATED, layoutFor, newUuid, readSuperblock, writeSuperblock, type Layout, type Superblock } from './meta';
 
@@ -523,40 +523,42 @@ export class Volume extends EventEmitter {
   }
 
   /** Writes `data` at `offset`; resolves when the write is complete as the protocol defines. */
-  async write(offset: number, data: Uint8Array): Promise<void> {
-    check.bytes('data', data);
-    this.checkIo(offset, data.length);
-    if (data.length <= MAX_IO) {
-      await this.requests.request(OP_WRITE, offset, data.length, data);
-      return;
+  write(offset: number, data: Uint8Array): Promise<void> {
+    try {
+      check.bytes('data', data);
+      this.checkIo(offset, data.length);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const parts: Promise<Buffer>[] = [];
+    // The common case returns the request's own promise: no async wrapper on the 4 KiB path.
+    if (data.length <= MAX_IO) return this.requests.run(OP_WRITE, offset, data.length, data);
+    const parts: Promise<void>[] = [];
     for (let at = 0; at < data.length; at += MAX_IO) {
       const chunk = data.subarray(at, Math.min(data.length, at + MAX_IO));
-      parts.push(this.requests.request(OP_WRITE, offset + at, chunk.length, chunk));
+      parts.push(this.requests.run(OP_WRITE, offset + at, chunk.length, chunk));
     }
-    await Promise.all(parts);
+    return Promise.all(parts).then(() => undefined);
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.checkIo(offset, length);
     const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_READ, offset + at, Math.min(MAX_IO, length - at)));
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.read(offset + at, Math.min(MAX_IO, length - at)));
     return Buffer.concat(await Promise.all(parts));
   }
 
   /** Discards a range (reads back as zeros), replicated like a write. */
   async trim(offset: number, length: number): Promise<void> {
     this.checkIo(offset, length);
-    const parts: Promise<Buffer>[] = [];
-    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.request(OP_TRIM, offset + at, Math.min(MAX_IO, length - at)));
+    const parts: Promise<void>[] = [];
+    for (let at = 0; at < length; at += MAX_IO) parts.push(this.requests.run(OP_TRIM, offset + at, Math.min(MAX_IO, length - at)));
     await Promise.all(parts);
   }
 
   /** Everything written before is on stable storage locally and, when connected, on the peer. */
   async flush(): Promise<void> {
     this.ensureOpen();
-    await this.requests.request(OP_FLUSH, 0, 0);
+    await this.requests.run(OP_FLUSH, 0, 0);
   }
 
   /** drbdadm down: demote, disconnect, stop the data path; the meta-data is left clean. */

@@ -179,7 +179,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (c.op == Op::Write) {
       ByteView bytes = ArgBytes(info, 4);
       if (bytes.length != c.length) ThrowTyped(env, "ERR_NATIVE_ARGS", "buffer length differs from length");
-      c.data = engine_->TakeBuffer();
+      if (bytes.length >= kReuseBytes) c.data = engine_->TakeBuffer();  // small ones: no lock
       c.data.assign(bytes.data, bytes.data + bytes.length);
     }
     if ((c.op == Op::Write || c.op == Op::Read || c.op == Op::Trim) && (c.offset % kSectorSize || c.length % kSectorSize || c.length == 0))

@@ -48,11 +48,17 @@ void Engine::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
+// Only a sleeping I/O thread needs the eventfd: a busy one drains the queue before it sleeps.
 void Engine::Submit(Command&& command) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     commands_.push_back(std::move(command));
+    queued_.store(commands_.size(), std::memory_order_release);
+    wake = sleeping_;
+    sleeping_ = false;  // one wake-up is enough
   }
+  if (!wake) return;
   uint64_t one = 1;
   (void)!write(wakeFd_, &one, sizeof one);
 }
@@ -124,7 +130,17 @@ void Engine::Run() {
     }
     int timeout = 100;
     if (syncMode_ == "target" || verifyRunning_) timeout = 5;
-    poll(fds, count, timeout);
+    bool sleep;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sleep = commands_.empty() && !stopping_;
+      sleeping_ = sleep;
+    }
+    poll(fds, count, sleep ? timeout : 0);
+    if (sleep) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sleeping_ = false;
+    }
     if (fds[0].revents & POLLIN) { uint64_t value; (void)!read(wakeFd_, &value, sizeof value); }
     if (listenIndex >= 0 && (fds[listenIndex].revents & POLLIN)) Accept();
     if (sockIndex >= 0 && sock_ >= 0) {
@@ -186,6 +202,7 @@ void Engine::DrainCommands() {
       if (commands_.empty()) break;
       command = std::move(commands_.front());
       commands_.pop_front();
+      queued_.store(commands_.size(), std::memory_order_relaxed);
     }
     if (command.op == Op::Control) { Control(command); continue; }
     // Keep submission order: once something waits, everything after it waits behind it.

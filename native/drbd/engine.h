@@ -182,6 +182,8 @@ class Engine {
   std::deque<Command> commands_;
   std::vector<std::vector<uint8_t>> spare_;  // under mutex_: write buffers to reuse
   bool stopping_ = false;
+  bool sleeping_ = false;               // under mutex_: Submit must wake the thread
+  std::atomic<size_t> queued_{0};       // commands_.size(), readable without the lock
   int wakeFd_ = -1;
   int dataFd_ = -1, metaFd_ = -1;
   int listenFd_ = -1, sock_ = -1;
@@ -247,7 +249,7 @@ class Engine {
   std::list<uint32_t> alLru_;
   std::unordered_map<uint32_t, std::list<uint32_t>::iterator> alIndex_;
   uint64_t alSeq_ = 1;
-  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> scratch_, headScratch_;
 };
 
 constexpr size_t kReuseBytes = 64u << 10;  // write buffers at least this large are reused

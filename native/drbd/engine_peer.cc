@@ -183,7 +183,9 @@ void Engine::SyncAndAck() {
       DiskSync();
     }
   }
+  bool acked = false;
   while (!stableAcks_.empty() && stableAcks_.front().gen <= syncedGen_) {
+    acked = true;
     const StableAck& ack = stableAcks_.front();
     uint8_t payload[8];
     if (ack.type == PacketType::WriteAck) {
@@ -195,6 +197,8 @@ void Engine::SyncAndAck() {
     }
     stableAcks_.pop_front();
   }
+  // The Primary is waiting for these: out now, not after the rest of this loop turn.
+  if (acked) SendSome();
 }
 
 void Engine::SyncerLoop() {

@@ -48,7 +48,8 @@ void Engine::DoWrite(Command& c) {
   bool wantWrite = cfg_.protocol == 'C' || dataFd_ < 0;
   bool wantRecv = cfg_.protocol == 'B' && !wantWrite;
   uint32_t flags = (trim ? kDataTrim : 0) | (wantRecv ? kDataWantRecvAck : 0) | (wantWrite ? kDataWantWriteAck : 0) | (cfg_.dataDigest ? kDataDigest : 0);
-  std::vector<uint8_t> head;
+  std::vector<uint8_t>& head = headScratch_;  // reused: no allocation per write
+  head.clear();
   Encoder enc(head);
   enc.U64(seq); enc.U32(epoch_); enc.U64(c.offset); enc.U32(uint32_t(c.length)); enc.U32(flags);
   if (cfg_.dataDigest) enc.U32(trim ? 0 : Crc32c(0, c.data.data(), c.length));
@@ -71,8 +72,7 @@ void Engine::DoWrite(Command& c) {
 }
 
 bool Engine::NoCommandsQueued() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return commands_.empty();
+  return queued_.load(std::memory_order_acquire) == 0;
 }
 
 // Hands queued bytes to the kernel without acting on errors (FlushOut reports them).
