@@ -187,6 +187,7 @@ bool Mapper::IsOut(const uint32_t* weight, int weight_max, int item, int x) cons
   return (Hash2(uint32_t(x), uint32_t(item)) & 0xffff) >= weight[item];
 }
 
+template <bool kProfile>
 int Mapper::ChooseFirstn(const Bucket* bucket, const uint32_t* weight, int weight_max, int x, int numrep, int type,
                          int32_t* out, int outpos, int out_size, unsigned tries, unsigned recurse_tries,
                          unsigned local_retries, unsigned local_fallback_retries, int recurse_to_leaf,
@@ -240,7 +241,7 @@ int Mapper::ChooseFirstn(const Bucket* bucket, const uint32_t* weight, int weigh
           if (!collide && recurse_to_leaf) {
             if (item < 0) {
               int sub_r = vary_r ? (r >> ((vary_r - 1) & 31)) : 0;
-              if (ChooseFirstn(map_.buckets[size_t(-1 - item)].get(), weight, weight_max, x, stable ? 1 : outpos + 1, 0,
+              if (ChooseFirstn<kProfile>(map_.buckets[size_t(-1 - item)].get(), weight, weight_max, x, stable ? 1 : outpos + 1, 0,
                                out2, outpos, count, recurse_tries, 0, local_retries, local_fallback_retries, 0, vary_r,
                                stable, nullptr, sub_r, choose_args) <= outpos)
                 reject = true;
@@ -268,11 +269,12 @@ int Mapper::ChooseFirstn(const Bucket* bucket, const uint32_t* weight, int weigh
     out[outpos] = item;
     outpos++;
     count--;
-    CountTries(ftotal);
+    CountTries<kProfile>(ftotal);
   }
   return outpos;
 }
 
+template <bool kProfile>
 void Mapper::ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weight_max, int x, int left, int numrep,
                          int type, int32_t* out, int outpos, unsigned tries, unsigned recurse_tries,
                          int recurse_to_leaf, int32_t* out2, int parent_r, const ChooseArg* choose_args) {
@@ -322,7 +324,7 @@ void Mapper::ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weigh
         if (collide) break;
         if (recurse_to_leaf) {
           if (item < 0) {
-            ChooseIndep(map_.buckets[size_t(-1 - item)].get(), weight, weight_max, x, 1, numrep, 0, out2, rep,
+            ChooseIndep<kProfile>(map_.buckets[size_t(-1 - item)].get(), weight, weight_max, x, 1, numrep, 0, out2, rep,
                         recurse_tries, 0, 0, nullptr, r, choose_args);
             if (out2[rep] == kItemNone) break;
           } else {
@@ -340,11 +342,12 @@ void Mapper::ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weigh
     if (out[rep] == kItemUndef) out[rep] = kItemNone;
     if (out2 && out2[rep] == kItemUndef) out2[rep] = kItemNone;
   }
-  CountTries(ftotal);
+  CountTries<kProfile>(ftotal);
 }
 
-int Mapper::DoRule(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,
-                   const std::vector<ChooseArg>* choose_args_vec) {
+template <bool kProfile>
+int Mapper::DoRuleWith(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,
+                       const std::vector<ChooseArg>* choose_args_vec) {
   if (ruleno < 0 || size_t(ruleno) >= map_.rules.size() || !map_.rules[size_t(ruleno)] || result_max <= 0) return 0;
   const Rule& rule = *map_.rules[size_t(ruleno)];
   const ChooseArg* choose_args = choose_args_vec && !choose_args_vec->empty() ? choose_args_vec->data() : nullptr;
@@ -412,12 +415,12 @@ int Mapper::DoRule(int ruleno, int x, int32_t* result, int result_max, const uin
           const Bucket* b = map_.buckets[size_t(bno)].get();
           if (firstn) {
             unsigned recurse_tries = choose_leaf_tries ? choose_leaf_tries : map_.chooseleaf_descend_once ? 1 : choose_tries;
-            osize += ChooseFirstn(b, weight, weight_max, x, numrep, step.arg2, o + osize, 0, result_max - osize,
+            osize += ChooseFirstn<kProfile>(b, weight, weight_max, x, numrep, step.arg2, o + osize, 0, result_max - osize,
                                   choose_tries, recurse_tries, local_retries, local_fallback_retries, recurse_to_leaf,
                                   vary_r, stable, c + osize, 0, choose_args);
           } else {
             int out_size = numrep < result_max - osize ? numrep : result_max - osize;
-            ChooseIndep(b, weight, weight_max, x, out_size, numrep, step.arg2, o + osize, 0, choose_tries,
+            ChooseIndep<kProfile>(b, weight, weight_max, x, out_size, numrep, step.arg2, o + osize, 0, choose_tries,
                         choose_leaf_tries ? choose_leaf_tries : 1, recurse_to_leaf, c + osize, 0, choose_args);
             osize += out_size;
           }
@@ -438,6 +441,12 @@ int Mapper::DoRule(int ruleno, int x, int32_t* result, int result_max, const uin
     }
   }
   return result_len;
+}
+
+int Mapper::DoRule(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,
+                   const std::vector<ChooseArg>* choose_args) {
+  return profile_ ? DoRuleWith<true>(ruleno, x, result, result_max, weight, weight_max, choose_args)
+                  : DoRuleWith<false>(ruleno, x, result, result_max, weight, weight_max, choose_args);
 }
 
 }  // namespace hakit::crush

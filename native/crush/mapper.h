@@ -32,13 +32,20 @@ class Mapper {
     uint64_t stamp = 0;
   };
 
+  // kProfile: whether --show-choose-tries counting is compiled in. DoRule picks the
+  // instantiation once per call, so the common (unprofiled) walk has no per-item test.
+  template <bool kProfile>
+  int DoRuleWith(int ruleno, int x, int32_t* result, int result_max, const uint32_t* weight, int weight_max,
+                 const std::vector<ChooseArg>* choose_args);
   int BucketChoose(const Bucket& b, int x, int r, const ChooseArg* arg, int position);
   int PermChoose(const Bucket& b, int x, int r);
   bool IsOut(const uint32_t* weight, int weight_max, int item, int x) const;
+  template <bool kProfile>
   int ChooseFirstn(const Bucket* bucket, const uint32_t* weight, int weight_max, int x, int numrep, int type,
                    int32_t* out, int outpos, int out_size, unsigned tries, unsigned recurse_tries,
                    unsigned local_retries, unsigned local_fallback_retries, int recurse_to_leaf, unsigned vary_r,
                    unsigned stable, int32_t* out2, int parent_r, const ChooseArg* choose_args);
+  template <bool kProfile>
   void ChooseIndep(const Bucket* bucket, const uint32_t* weight, int weight_max, int x, int left, int numrep, int type,
                    int32_t* out, int outpos, unsigned tries, unsigned recurse_tries, int recurse_to_leaf,
                    int32_t* out2, int parent_r, const ChooseArg* choose_args);
@@ -52,10 +59,12 @@ class Mapper {
   uint32_t* profile_ = nullptr;
   size_t profile_size_ = 0;
 
+  template <bool kProfile>
   void CountTries(unsigned ftotal) {
     // mapper.c's bound is ftotal <= choose_total_tries over an array of choose_total_tries
     // entries; the array here has one more slot, so its last index cannot overflow.
-    if (profile_ && ftotal <= map_.choose_total_tries && ftotal < profile_size_) profile_[ftotal]++;
+    if constexpr (kProfile)
+      if (ftotal <= map_.choose_total_tries && ftotal < profile_size_) profile_[ftotal]++;
   }
 };
 

@@ -40,6 +40,19 @@ bool CanonicalAddress(int family, const std::string& text, std::string* out) {
   return true;
 }
 
+// A v2 inet address block: source and destination addresses (addressBytes each), then the
+// source and destination ports, all in network byte order. The block length was checked.
+void DecodeInetBlock(int af, size_t addressBytes, const uint8_t* block, ProxyHeader* h) {
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(af, block, text, sizeof text);
+  h->source = text;
+  inet_ntop(af, block + addressBytes, text, sizeof text);
+  h->destination = text;
+  const uint8_t* ports = block + 2 * addressBytes;
+  h->sourcePort = static_cast<uint16_t>((ports[0] << 8) | ports[1]);
+  h->destinationPort = static_cast<uint16_t>((ports[2] << 8) | ports[3]);
+}
+
 ProxyParse ParseV1(const uint8_t* data, size_t length, ProxyHeader* h) {
   // "PROXY " ... "\r\n" within 107 bytes.
   size_t end = 0;
@@ -107,23 +120,12 @@ ProxyParse ParseV2(const uint8_t* data, size_t length, ProxyHeader* h) {
   if (bodyLength < addrLength) return Invalid(h, "v2: address block longer than the header");
   if (!h->local) {
     h->transport = proto;
-    char text[INET6_ADDRSTRLEN];
     if (fam == 1) {
       h->family = 4;
-      inet_ntop(AF_INET, body, text, sizeof text);
-      h->source = text;
-      inet_ntop(AF_INET, body + 4, text, sizeof text);
-      h->destination = text;
-      h->sourcePort = static_cast<uint16_t>((body[8] << 8) | body[9]);
-      h->destinationPort = static_cast<uint16_t>((body[10] << 8) | body[11]);
+      DecodeInetBlock(AF_INET, 4, body, h);
     } else if (fam == 2) {
       h->family = 6;
-      inet_ntop(AF_INET6, body, text, sizeof text);
-      h->source = text;
-      inet_ntop(AF_INET6, body + 16, text, sizeof text);
-      h->destination = text;
-      h->sourcePort = static_cast<uint16_t>((body[32] << 8) | body[33]);
-      h->destinationPort = static_cast<uint16_t>((body[34] << 8) | body[35]);
+      DecodeInetBlock(AF_INET6, 16, body, h);
     } else if (fam == 3) {
       h->family = 1;
       h->source.assign(reinterpret_cast<const char*>(body), strnlen(reinterpret_cast<const char*>(body), 108));

@@ -28,6 +28,27 @@ int Fail(int fd, std::string* what, const char* step) {
 
 int SetInt(int fd, int level, int name, int value) { return setsockopt(fd, level, name, &value, sizeof value); }
 
+// Ancillary data of any type, e.g. either family's pktinfo (cmsg(3)): the payload is copied,
+// never cast in place, since CMSG_DATA need not be aligned for Info.
+template <typename Info>
+Info ReadControl(const cmsghdr* c) {
+  Info info;
+  std::memcpy(&info, CMSG_DATA(c), sizeof info);
+  return info;
+}
+
+template <typename Info, size_t kCapacity>
+void AttachControl(msghdr* msg, uint8_t (&control)[kCapacity], int level, int type, const Info& info) {
+  static_assert(CMSG_SPACE(sizeof(Info)) <= kCapacity, "control buffer too small");
+  msg->msg_control = control;
+  msg->msg_controllen = CMSG_SPACE(sizeof info);
+  cmsghdr* c = CMSG_FIRSTHDR(msg);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof info);
+  std::memcpy(CMSG_DATA(c), &info, sizeof info);
+}
+
 const uint8_t kGroup4[4] = {224, 0, 0, 18};
 const uint8_t kGroup6[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12};
 
@@ -89,8 +110,7 @@ long RecvAdvert(int fd, int family, uint8_t* buf, size_t cap, RecvMeta* meta) {
   size_t got = static_cast<size_t>(n);
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      timespec rx, now;
-      std::memcpy(&rx, CMSG_DATA(c), sizeof rx);
+      timespec rx = ReadControl<timespec>(c), now;
       clock_gettime(CLOCK_REALTIME, &now);
       double age = static_cast<double>(now.tv_sec - rx.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec - rx.tv_nsec) / 1e6;
       meta->ageMs = age > 0 && age < 60000 ? age : 0;  // ignore clock steps
@@ -109,11 +129,7 @@ long RecvAdvert(int fd, int family, uint8_t* buf, size_t cap, RecvMeta* meta) {
     meta->offset = info.payloadOffset;
     meta->len = info.payloadLen;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-        in_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        meta->ifindex = pi.ipi_ifindex;
-      }
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) meta->ifindex = ReadControl<in_pktinfo>(c).ipi_ifindex;
   } else {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&from);
     std::memcpy(meta->src, &sin6->sin6_addr, 16);
@@ -122,14 +138,11 @@ long RecvAdvert(int fd, int family, uint8_t* buf, size_t cap, RecvMeta* meta) {
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != IPPROTO_IPV6) continue;
       if (c->cmsg_type == IPV6_PKTINFO) {
-        in6_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        in6_pktinfo pi = ReadControl<in6_pktinfo>(c);
         std::memcpy(meta->dst, &pi.ipi6_addr, 16);
         meta->ifindex = static_cast<int>(pi.ipi6_ifindex);
       } else if (c->cmsg_type == IPV6_HOPLIMIT) {
-        int hops;
-        std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
-        meta->ttl = hops;
+        meta->ttl = ReadControl<int>(c);
       }
     }
   }
@@ -150,16 +163,10 @@ int SendAdvert(int fd, int family, int ifindex, const uint8_t* data, size_t len,
     msg.msg_name = &to4;
     msg.msg_namelen = sizeof to4;
     if (src) {
-      msg.msg_control = control;
-      msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
       in_pktinfo pi{};
       pi.ipi_ifindex = ifindex;
       std::memcpy(&pi.ipi_spec_dst, src, 4);
-      std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+      AttachControl(&msg, control, IPPROTO_IP, IP_PKTINFO, pi);
     }
   } else {
     to6.sin6_family = AF_INET6;
@@ -168,16 +175,10 @@ int SendAdvert(int fd, int family, int ifindex, const uint8_t* data, size_t len,
     msg.msg_name = &to6;
     msg.msg_namelen = sizeof to6;
     if (src) {
-      msg.msg_control = control;
-      msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
       in6_pktinfo pi{};
       pi.ipi6_ifindex = static_cast<unsigned>(ifindex);
       std::memcpy(&pi.ipi6_addr, src, 16);
-      std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+      AttachControl(&msg, control, IPPROTO_IPV6, IPV6_PKTINFO, pi);
     }
   }
   ssize_t n = sendmsg(fd, &msg, MSG_DONTWAIT);

@@ -37,6 +37,17 @@ function needs(test, requirements) {
   return (title) => test.skip(`${title} (skipped: needs ${lacking})`, () => {});
 }
 
+/**
+ * Declares a test that only applies to some hosts, where the condition is a property of the
+ * host, not a prerequisite the project needs (e.g. "the kernel has NO IPVS"): skipped with the
+ * condition named, in CI as well, since no package install makes it true and CI must not fail
+ * for a host that is better equipped. Usage: onlyWhere(test, { what, ok })('title', fn).
+ */
+function onlyWhere(test, condition) {
+  if (condition.ok()) return test;
+  return (title) => test.skip(`${title} (skipped: applies only where ${condition.what})`, () => {});
+}
+
 const requires = {
   root: { what: 'root', ok: isRoot },
   command: (name, pkg) => ({ what: `${name}${pkg ? ` (apt-get install ${pkg})` : ''}`, ok: () => hasCommand(name) }),
@@ -47,4 +58,4 @@ function run(cmd, args, options = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...options });
 }
 
-module.exports = { root, inCI, hasCommand, isRoot, missing, needs, requires, run };
+module.exports = { root, inCI, hasCommand, isRoot, missing, needs, onlyWhere, requires, run };
