@@ -6,14 +6,31 @@
 // the Primary's local write; the faster of pwrite+fdatasync and RWF_DSYNC for the peer's
 // stable write), raw TCP throughput and RTT, and the resync rate against its configured limit.
 // Backing files hold data before the run, as block devices do. Prints the goal ratios.
-// Usage: node bench/drbd/bench.js [--mib 256] [--ops 2000]
+// --link RATE (root): the whole run, anchors included, in a fresh network namespace whose
+// loopback is shaped to RATE by tc's token bucket ("5gbit"), i.e. a replication link slower
+// than this VM's memory copies, as between two machines; without it, the host's loopback.
+// Usage: node bench/drbd/bench.js [--mib 256] [--ops 2000] [--link 5gbit]
 const fs = require('fs');
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync, spawn, spawnSync } = require('child_process');
 const path = require('path');
 const { drbd } = require('../..');
 const { syncedPair, tempDir } = require('../../test/labs/drbd/pair');
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : fallback; };
+const LINK = process.argv.includes('--link') ? process.argv[process.argv.indexOf('--link') + 1] : '';
+if (LINK && !/^\d+(\.\d+)?[kmg]?bit$/.test(LINK)) throw new Error(`--link wants a tc rate such as 5gbit, got '${LINK}'`);
+if (LINK && !process.env.HAKIT_BENCH_LINK) {
+  // Again, inside a new network namespace (its own loopback, which tc may shape).
+  const run = spawnSync('unshare', ['-n', process.execPath, __filename, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, HAKIT_BENCH_LINK: LINK } });
+  if (run.error || run.status !== 0) console.error(run.error ? `unshare: ${run.error.message}` : '--link needs root (unshare -n, tc)');
+  process.exit(run.status ?? 1);
+}
+if (LINK) {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  // burst: a few 64 KiB loopback segments; latency bounds the queue.
+  execFileSync('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', LINK, 'burst', '256kb', 'latency', '5ms']);
+  console.log(`link: own network namespace, loopback shaped by tc tbf to ${LINK}`);
+}
 const MIB = arg('mib', 256);
 const OPS = arg('ops', 2000);
 const VOLUME = (MIB + 64) << 20;

@@ -253,6 +253,7 @@ class Engine {
 };
 
 constexpr size_t kReuseBytes = 64u << 10;  // write buffers at least this large are reused
+constexpr uint64_t kWritebackBytes = 256u << 10;  // buffered writes this large start writeback at once
 constexpr uint64_t kAlExtentSize = 4u << 20;
 constexpr uint64_t kInlineSyncBytes = 256u << 10;  // smaller batches are synced on the I/O thread
 constexpr uint32_t kAlMagic = 0x484b414c;  // "HKAL"

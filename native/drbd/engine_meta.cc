@@ -66,7 +66,13 @@ bool WriteStable(int fd, const uint8_t* data, uint64_t offset, uint64_t length) 
 }  // namespace
 
 bool Engine::DiskWrite(const uint8_t* data, uint64_t offset, uint64_t length) {
-  if (!cfg_.direct) return WriteAll(dataFd_, data, offset, length);
+  if (!cfg_.direct) {
+    if (!WriteAll(dataFd_, data, offset, length)) return false;
+    // Start writing large writes back now, as a block device would take them: otherwise the
+    // page cache holds them until the next flush, which then pays for all of them at once.
+    if (length >= kWritebackBytes) sync_file_range(dataFd_, off_t(offset), off_t(length), SYNC_FILE_RANGE_WRITE);
+    return true;
+  }
   AlignedBuffer buffer(length);
   if (!buffer.data) return false;
   std::memcpy(buffer.data, data, length);
