@@ -522,7 +522,12 @@ export class Volume extends EventEmitter {
     if (this.state.role !== 'Primary') throw new HakitError('DRBD_NOT_PRIMARY', `I/O needs the Primary role (this node is ${this.state.role})`);
   }
 
-  /** Writes `data` at `offset`; resolves when the write is complete as the protocol defines. */
+  /**
+   * Writes `data` at `offset`; resolves when the write is complete as the protocol defines.
+   * `data` must not change (nor its ArrayBuffer be transferred) until then: writes of 64 KiB
+   * and more are shipped and written from the caller's memory without a copy (as `fs.write` and
+   * `socket.write` do), and bytes changed meanwhile could reach the two replicas differently.
+   */
   write(offset: number, data: Uint8Array): Promise<void> {
     try {
       check.bytes('data', data);

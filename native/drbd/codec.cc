@@ -196,8 +196,9 @@ size_t Encoder::Begin(PacketType type, uint16_t flags) {
   U32(0);
   return start;
 }
-void Encoder::End(size_t start) {
-  uint32_t length = static_cast<uint32_t>(out_.size() - start - kHeaderSize);
+void Encoder::End(size_t start) { End(start, 0); }
+void Encoder::End(size_t start, size_t external) {
+  uint32_t length = static_cast<uint32_t>(out_.size() - start - kHeaderSize + external);
   for (int i = 0; i < 4; i++) out_[start + 8 + i] = uint8_t(length >> (24 - 8 * i));
 }
 void Encoder::U16(uint16_t v) { out_.push_back(uint8_t(v >> 8)); out_.push_back(uint8_t(v)); }

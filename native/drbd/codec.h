@@ -92,6 +92,8 @@ class Encoder {
   explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
   size_t Begin(PacketType type, uint16_t flags = 0);
   void End(size_t start);
+  // The payload's last `external` bytes are sent from elsewhere, right after these.
+  void End(size_t start, size_t external);
   void U8(uint8_t v) { out_.push_back(v); }
   void U16(uint16_t v);
   void U32(uint32_t v);

@@ -124,7 +124,7 @@ void Engine::Run() {
     if (listenFd_ >= 0 && connectWanted_) { listenIndex = count; fds[count++] = {listenFd_, POLLIN, 0}; }
     if (sock_ >= 0) {
       short events = POLLIN;
-      if (phase_ == Phase::Connecting || outSent_ < out_.size()) events |= POLLOUT;
+      if (phase_ == Phase::Connecting || Unsent() > 0) events |= POLLOUT;
       sockIndex = count;
       fds[count++] = {sock_, events, 0};
     }
@@ -193,7 +193,6 @@ void Engine::DrainCommands() {
     Command command = std::move(held_.front());
     held_.pop_front();
     if (!ProcessCommand(command)) { held_.push_front(std::move(command)); break; }
-    Recycle(std::move(command.data));
   }
   for (int budget = 0; budget < 4096; budget++) {
     Command command;
@@ -207,25 +206,8 @@ void Engine::DrainCommands() {
     if (command.op == Op::Control) { Control(command); continue; }
     // Keep submission order: once something waits, everything after it waits behind it.
     if (!held_.empty() || !ProcessCommand(command)) held_.push_back(std::move(command));
-    else Recycle(std::move(command.data));
   }
   CloseEpoch();
-}
-
-// Large write buffers are reused: a fresh 1 MiB allocation per write is an mmap, page faults
-// that zero every page, and an munmap.
-std::vector<uint8_t> Engine::TakeBuffer() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (spare_.empty()) return {};
-  std::vector<uint8_t> buffer = std::move(spare_.back());
-  spare_.pop_back();
-  return buffer;
-}
-
-void Engine::Recycle(std::vector<uint8_t>&& data) {
-  if (data.capacity() < kReuseBytes) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (spare_.size() < 16) spare_.push_back(std::move(data));
 }
 
 // Returns false when the command must wait (send buffer full or I/O suspended).
@@ -234,7 +216,7 @@ bool Engine::ProcessCommand(Command& c) {
   if (c.op == Op::Read) { DoRead(c); return true; }
   if (suspended_) return false;
   if (dataFd_ < 0 && !linked) { Complete(c.id, -EIO); return true; }  // diskless without a peer
-  if (linked && out_.size() - outSent_ > cfg_.maxBuffers) return false;  // back-pressure
+  if (linked && Unsent() > cfg_.maxBuffers) return false;  // back-pressure
   if (c.op == Op::Flush) DoFlush(c);
   else DoWrite(c);
   return true;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "drbd/codec.h"
+#include "drbd/send_queue.h"
 
 namespace hakit::drbd {
 
@@ -73,6 +74,10 @@ struct Command {
   uint64_t length = 0;
   std::string name;
   std::vector<uint8_t> data;
+  // A write's bytes still owned by the caller (JS keeps them pinned until the completion is
+  // delivered, and every use here comes before the completion); null: they are in `data`.
+  const uint8_t* borrowed = nullptr;
+  const uint8_t* Bytes() const { return borrowed ? borrowed : data.data(); }
 };
 
 class Engine {
@@ -84,8 +89,6 @@ class Engine {
   void Start();
   void Submit(Command&& command);
   void Stop();
-  // A buffer for a write's data (reused, possibly empty); callers assign() into it.
-  std::vector<uint8_t> TakeBuffer();
   int ListenPort() const { return listenPort_.load(); }
   uint64_t DirtyBlocks() const { return dirtyBits_.load(); }
   uint64_t TotalBlocks() const { return totalBits_; }
@@ -127,11 +130,14 @@ class Engine {
   void SendChallenge();
   void Send(PacketType type, const std::vector<uint8_t>& payload = {}, uint16_t flags = 0);
   void SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts, uint16_t flags = 0);
+  // Like SendRaw, with `external` bytes sent from where they are (kept valid until sent).
+  void SendWithExternal(PacketType type, const uint8_t* head, size_t headLength, const uint8_t* external, size_t length);
+  uint64_t Unsent() const { return queuedTotal_ - sentTotal_.load(); }
+  void ClearOut();
   void Timers();
 
   // Commands.
   void DrainCommands();
-  void Recycle(std::vector<uint8_t>&& data);
   bool ProcessCommand(Command& command);
   void Control(Command& command);
   void DoWrite(Command& command);
@@ -180,7 +186,6 @@ class Engine {
   std::thread thread_;
   std::mutex mutex_;
   std::deque<Command> commands_;
-  std::vector<std::vector<uint8_t>> spare_;  // under mutex_: write buffers to reuse
   bool stopping_ = false;
   bool sleeping_ = false;               // under mutex_: Submit must wake the thread
   std::atomic<size_t> queued_{0};       // commands_.size(), readable without the lock
@@ -198,9 +203,8 @@ class Engine {
   bool peerVerified_ = false, peerAuthOk_ = false, challengeSeen_ = false;
 
   // Buffers.
-  std::vector<uint8_t> out_;
-  size_t outSent_ = 0;
-  uint64_t queuedTotal_ = 0;
+  SendQueue out_;
+  uint64_t queuedTotal_ = 0;  // bytes ever queued; minus sentTotal_: bytes not yet sent
   std::atomic<uint64_t> sentTotal_{0};
   RawBytes in_;
   size_t inStart_ = 0;
@@ -252,7 +256,7 @@ class Engine {
   std::vector<uint8_t> scratch_, headScratch_;
 };
 
-constexpr size_t kReuseBytes = 64u << 10;  // write buffers at least this large are reused
+constexpr size_t kBorrowBytes = 64u << 10;  // writes at least this large are not copied from JS
 constexpr uint64_t kWritebackBytes = 256u << 10;  // buffered writes this large start writeback at once
 constexpr uint64_t kAlExtentSize = 4u << 20;
 constexpr uint64_t kInlineSyncBytes = 256u << 10;  // smaller batches are synced on the I/O thread

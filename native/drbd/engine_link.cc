@@ -88,7 +88,7 @@ void Engine::OnSocketReady() {
   phaseStartMs_ = lastRecvMs_ = lastSendMs_ = NowMs();
   pingSentMs_ = 0;
   peerVerified_ = peerAuthOk_ = challengeSeen_ = false;
-  out_.clear(); outSent_ = 0; in_.clear(); inStart_ = 0;
+  ClearOut(); in_.clear(); inStart_ = 0;
   SendChallenge();
 }
 
@@ -112,23 +112,38 @@ void Engine::Send(PacketType type, const std::vector<uint8_t>& payload, uint16_t
 
 void Engine::SendRaw(PacketType type, std::initializer_list<std::pair<const uint8_t*, size_t>> parts, uint16_t flags) {
   if (sock_ < 0 || phase_ == Phase::Connecting) return;
-  if (outSent_ > 0 && outSent_ * 2 > out_.size()) {
-    out_.erase(out_.begin(), out_.begin() + outSent_);
-    outSent_ = 0;
-  }
-  size_t before = out_.size();
-  Encoder enc(out_);
+  std::vector<uint8_t>& tail = out_.Tail();
+  size_t before = tail.size();
+  Encoder enc(tail);
   size_t start = enc.Begin(type, flags);
   for (auto& [p, n] : parts) enc.Bytes(p, n);
   enc.End(start);
-  queuedTotal_ += out_.size() - before;
+  queuedTotal_ += tail.size() - before;
+}
+
+void Engine::SendWithExternal(PacketType type, const uint8_t* head, size_t headLength, const uint8_t* external, size_t length) {
+  if (sock_ < 0 || phase_ == Phase::Connecting) return;
+  std::vector<uint8_t>& tail = out_.Tail();
+  size_t before = tail.size();
+  Encoder enc(tail);
+  size_t start = enc.Begin(type, 0);
+  enc.Bytes(head, headLength);
+  enc.End(start, length);
+  queuedTotal_ += tail.size() - before;
+  out_.AppendExternal(external, length);
+  queuedTotal_ += length;
+}
+
+// Forgets what was not sent (the connection is gone); byte counts stay consistent.
+void Engine::ClearOut() {
+  out_.Clear();
+  queuedTotal_ = sentTotal_.load();
 }
 
 void Engine::FlushOut() {
-  while (sock_ >= 0 && outSent_ < out_.size()) {
-    ssize_t n = send(sock_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL);
+  while (sock_ >= 0 && Unsent() > 0) {
+    ssize_t n = out_.SendTo(sock_, MSG_NOSIGNAL);
     if (n > 0) {
-      outSent_ += size_t(n);
       sentTotal_ += uint64_t(n);
       lastSendMs_ = NowMs();
       continue;
@@ -138,7 +153,6 @@ void Engine::FlushOut() {
     Drop("BrokenPipe", std::string("send: ") + strerror(errno));
     return;
   }
-  if (outSent_ == out_.size()) { out_.clear(); outSent_ = 0; }
   CompleteSent();
 }
 
@@ -161,7 +175,7 @@ void Engine::Drop(const std::string& state, const std::string& reason) {
   if (sock_ >= 0) close(sock_);
   sock_ = -1;
   phase_ = Phase::None;
-  out_.clear(); outSent_ = 0; in_.clear(); inStart_ = 0;
+  ClearOut(); in_.clear(); inStart_ = 0;
   // Everything shipped but not known to be on the peer's disk is out of sync.
   MarkTlDirty();
   for (auto& [seq, p] : inflight_) {

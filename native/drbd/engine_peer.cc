@@ -281,7 +281,7 @@ void Engine::ResyncStep() {
   }
   tokensAtMs_ = now;
   const bool csums = !cfg_.csumsAlg.empty();
-  while (syncInflight_ < 16 && (cfg_.resyncRate == 0 || tokens_ > 0) && out_.size() - outSent_ < (4u << 20)) {
+  while (syncInflight_ < 16 && (cfg_.resyncRate == 0 || tokens_ > 0) && Unsent() < (4u << 20)) {
     uint64_t bit = syncCursor_;
     while (bit < totalBits_) {
       uint64_t word = bitmap_[bit / 64] >> (bit % 64);
@@ -370,7 +370,7 @@ void Engine::OnRsData(const Packet& k, bool inSync) {
 }
 
 void Engine::VerifyStep() {
-  while (verifyInflight_ < 8 && verifyCursor_ < totalBits_ && out_.size() - outSent_ < (4u << 20)) {
+  while (verifyInflight_ < 8 && verifyCursor_ < totalBits_ && Unsent() < (4u << 20)) {
     uint64_t run = std::min<uint64_t>(32, totalBits_ - verifyCursor_);
     uint64_t offset = verifyCursor_ * kBlockSize, length = run * kBlockSize;
     if (offset + length > cfg_.dataSize) break;

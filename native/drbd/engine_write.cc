@@ -33,7 +33,7 @@ void Engine::DoWrite(Command& c) {
   bool linked = phase_ == Phase::Established;
   auto local = [&]() -> bool {
     if (dataFd_ < 0) return true;
-    return trim ? DiskTrim(c.offset, c.length) : DiskWrite(c.data.data(), c.offset, c.length);
+    return trim ? DiskTrim(c.offset, c.length) : DiskWrite(c.Bytes(), c.offset, c.length);
   };
   // The activity log covers the extent before either copy changes.
   if (dataFd_ >= 0) ActivateAl(c.offset, c.length);
@@ -52,9 +52,10 @@ void Engine::DoWrite(Command& c) {
   head.clear();
   Encoder enc(head);
   enc.U64(seq); enc.U32(epoch_); enc.U64(c.offset); enc.U32(uint32_t(c.length)); enc.U32(flags);
-  if (cfg_.dataDigest) enc.U32(trim ? 0 : Crc32c(0, c.data.data(), c.length));
+  if (cfg_.dataDigest) enc.U32(trim ? 0 : Crc32c(0, c.Bytes(), c.length));
   if (trim) SendRaw(PacketType::Data, {{head.data(), head.size()}});
-  else SendRaw(PacketType::Data, {{head.data(), head.size()}, {c.data.data(), c.length}});
+  else if (c.borrowed) SendWithExternal(PacketType::Data, head.data(), head.size(), c.borrowed, c.length);
+  else SendRaw(PacketType::Data, {{head.data(), head.size()}, {c.Bytes(), c.length}});
   epochWrites_++;
   tl_.push_back(TlEntry{seq, epoch_, c.offset, c.length});
   inflight_[seq] = Pending{c.id, seq, epoch_, c.offset, c.length, queuedTotal_, wantRecv, wantWrite, false, false, NowMs()};
@@ -77,10 +78,9 @@ bool Engine::NoCommandsQueued() {
 
 // Hands queued bytes to the kernel without acting on errors (FlushOut reports them).
 void Engine::SendSome() {
-  while (sock_ >= 0 && phase_ != Phase::Connecting && outSent_ < out_.size()) {
-    ssize_t n = send(sock_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (sock_ >= 0 && phase_ != Phase::Connecting && Unsent() > 0) {
+    ssize_t n = out_.SendTo(sock_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n <= 0) break;
-    outSent_ += size_t(n);
     sentTotal_ += uint64_t(n);
     lastSendMs_ = NowMs();
   }

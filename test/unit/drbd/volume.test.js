@@ -31,6 +31,28 @@ for (const protocol of ['A', 'B', 'C']) {
   });
 }
 
+// Writes of 64 KiB and more are replicated from the caller's memory (pinned, not copied): views
+// at odd offsets into larger buffers must land exactly, and buffers the caller drops at once
+// must stay alive until their writes complete, garbage collection or not.
+test('large writes from the caller memory: odd views, dropped buffers, replicas identical', async (t) => {
+  const pair = await syncedPair({ size: 16 << 20 });
+  try {
+    const big = pattern(5, (4 << 20) + 3 * 512);
+    const view = new Uint8Array(big.buffer, big.byteOffset + 3 * 512 + 1, 1 << 20).subarray(7, 7 + (512 << 10));
+    const writes = [pair.a.write(8 << 20, view)];
+    for (let i = 0; i < 24; i++) writes.push(pair.a.write(i * (256 << 10), pattern(100 + i, 256 << 10)));
+    let junk = [];
+    for (let i = 0; i < 2000; i++) junk.push(Buffer.alloc(16 << 10, i)); // pressure the GC meanwhile
+    junk = null;
+    await Promise.all(writes);
+    t.true((await pair.a.read(8 << 20, 512 << 10)).equals(Buffer.from(view)));
+    for (let i = 0; i < 24; i++) t.true((await pair.a.read(i * (256 << 10), 256 << 10)).equals(pattern(100 + i, 256 << 10)), `write ${i}`);
+    await pair.a.flush();
+  } finally {
+    await identical(t, pair);
+  }
+});
+
 test('I/O is refused on a Secondary and outside the volume', async (t) => {
   const pair = await syncedPair();
   try {
