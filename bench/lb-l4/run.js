@@ -11,19 +11,13 @@ const os = require('os');
 const path = require('path');
 const net = require('net');
 const { spawn, execFileSync } = require('child_process');
+const { freePort } = require('../../test/helpers/net');
 
 const seconds = Number(process.argv[2] || 5);
 const rounds = Number(process.argv[3] || 2);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-bench-'));
 fs.chmodSync(dir, 0o755);
 const children = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 function waitPort(port) {
   return new Promise((resolve, reject) => {

@@ -4,17 +4,10 @@
 const fs = require('fs');
 const net = require('net');
 const { spawn, execFileSync } = require('child_process');
+const { freePort } = require('../../test/helpers/net');
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const children = [];
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Starts cmd pinned to `cpus` (taskset list, e.g. 0 or '0-1'); stopAll() ends it. */
 function start(cpus, cmd, args, env = {}) {

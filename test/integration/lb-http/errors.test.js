@@ -9,6 +9,7 @@ const net = require('net');
 const { spawn } = require('child_process');
 const { needs, requires } = require('../../helpers/env');
 const { backend, balancer, raw, request, statusOf, sleep, waitFor, lbhttp } = require('../../labs/lb-http/lab');
+const { freePort } = require('../../helpers/net');
 
 /** A TCP server misbehaving per path: /garbage, /reset, /slow (never answers). */
 async function badServer() {
@@ -24,14 +25,6 @@ async function badServer() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: server.address().port, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const body = (text) => text.slice(text.indexOf('\r\n\r\n') + 4);

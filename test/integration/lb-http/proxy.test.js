@@ -4,16 +4,8 @@
 // persistence, backup servers.
 const test = require('ava');
 const http = require('http');
-const net = require('net');
 const { backend, balancer, request, raw, sleep, waitFor } = require('../../labs/lb-http/lab');
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const { freePort } = require('../../helpers/net');
 
 const withLb = async (t, servers, extra = {}) => {
   const lb = await balancer({

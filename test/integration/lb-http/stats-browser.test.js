@@ -6,10 +6,10 @@ const test = require('ava');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
 const { needs, requires } = require('../../helpers/env');
 const { backend, balancer, request, waitFor, lbhttp } = require('../../labs/lb-http/lab');
 const { decodePng, countColor } = require('../../labs/lb-http/png');
+const { freePort } = require('../../helpers/net');
 
 const chromiumPath = '/usr/bin/chromium';
 const ntest = needs(test, [{ what: 'chromium (apt-get install chromium)', ok: () => fs.existsSync(chromiumPath) }]);
@@ -17,14 +17,6 @@ const ntest = needs(test, [{ what: 'chromium (apt-get install chromium)', ok: ()
 const UP = [0xc0, 0xff, 0xc0];
 const DOWN = [0xff, 0x90, 0x90];
 const DRAIN = [0xa0, 0xa0, 0xff];
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 ntest('stats page shows live state; drain is admin-only; the screenshot has the state colours', async (t) => {
   const { chromium } = require('playwright-core');

@@ -4,23 +4,12 @@
 // dir, no systemd. Keyrings are made by hakit itself, so cephx accepting them is part of the
 // proof. Daemons are ended by the PIDs in their pid files.
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { execFileSync, spawnSync } = require('child_process');
 const { ceph } = require('../../..');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('../../helpers/net');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -6,6 +6,7 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { tempDir, makeDisk } = require('./pair');
+const { freePort } = require('../../helpers/net');
 
 /** A TCP proxy from a local port to `target`; cut() kills every connection and refuses new ones. */
 class Proxy {
@@ -33,13 +34,6 @@ class Proxy {
   cut() { this.open = false; for (const s of this.sockets) s.destroy(); }
   heal() { this.open = true; }
   close() { this.cut(); return new Promise((resolve) => this.server.close(() => resolve())); }
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
-  });
 }
 
 class NodeProcess {

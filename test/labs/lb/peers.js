@@ -6,6 +6,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
+const { freePort } = require('../../helpers/net');
 
 function listen(server, host = '127.0.0.1', port = 0) {
   return new Promise((resolve, reject) => {
@@ -38,13 +39,6 @@ async function backend(handler, port = 0) {
       return new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
     },
   };
-}
-
-async function freePort() {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 function waitForPort(port, timeoutMs = 5000) {
