@@ -258,7 +258,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
   // ---- the due-time heap and its one timer ------------------------------------------------
 
   private push(entry: Entry, due: number): void {
-    this.heap.push(entry, due);
+    this.heap.schedule(entry, due);
     this.arm();
   }
 

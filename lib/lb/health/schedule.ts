@@ -6,6 +6,7 @@
  *    so start order is deadline order: insertion, removal and expiry are O(1) through links kept
  *    in the entry (no allocation per check).
  */
+import { IndexedHeap } from '../indexed-heap';
 
 export interface HeapItem {
   due: number;
@@ -13,70 +14,17 @@ export interface HeapItem {
   pos: number;
 }
 
-export class DueHeap<T extends HeapItem> {
-  private readonly items: T[] = [];
+const earlier = (a: HeapItem, b: HeapItem): boolean => a.due < b.due;
 
-  get size(): number {
-    return this.items.length;
+export class DueHeap<T extends HeapItem> extends IndexedHeap<T> {
+  constructor() {
+    super(earlier);
   }
 
-  peek(): T | undefined {
-    return this.items[0];
-  }
-
-  push(item: T, due: number): void {
+  /** Adds the item (not in the heap) due at `due`. */
+  schedule(item: T, due: number): void {
     item.due = due;
-    item.pos = this.items.length;
-    this.items.push(item);
-    this.siftUp(item.pos);
-  }
-
-  remove(item: T): void {
-    if (item.pos < 0) return;
-    const last = this.items.pop()!;
-    if (last !== item) {
-      this.items[item.pos] = last;
-      last.pos = item.pos;
-      this.siftDown(this.siftUp(last.pos));
-    }
-    item.pos = -1;
-  }
-
-  clear(): void {
-    for (const item of this.items) item.pos = -1;
-    this.items.length = 0;
-  }
-
-  private siftUp(pos: number): number {
-    const h = this.items;
-    const e = h[pos]!;
-    while (pos > 0) {
-      const p = (pos - 1) >> 1;
-      if (h[p]!.due <= e.due) break;
-      h[pos] = h[p]!;
-      h[pos]!.pos = pos;
-      pos = p;
-    }
-    h[pos] = e;
-    e.pos = pos;
-    return pos;
-  }
-
-  private siftDown(pos: number): void {
-    const h = this.items;
-    const n = h.length;
-    const e = h[pos]!;
-    for (;;) {
-      let c = 2 * pos + 1;
-      if (c >= n) break;
-      if (c + 1 < n && h[c + 1]!.due < h[c]!.due) c++;
-      if (h[c]!.due >= e.due) break;
-      h[pos] = h[c]!;
-      h[pos]!.pos = pos;
-      pos = c;
-    }
-    h[pos] = e;
-    e.pos = pos;
+    super.push(item);
   }
 }
 
