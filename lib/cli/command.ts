@@ -1,4 +1,7 @@
 /** What every `hakit` subcommand module exports. */
+import type { LogLevel } from '../log';
+import { type OptionSpec, type ParsedArgs, UsageError } from './args';
+
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -18,6 +21,15 @@ export interface Command {
 }
 
 /** Resolves when a daemon command should stop (the CLI aborts io.signal on SIGINT/SIGTERM). */
+/** `--log-level` of the daemon commands: the option, and its value checked (default info). */
+export const logLevelSpec: OptionSpec = { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error (default info)' };
+
+export function logLevelOf(options: ParsedArgs['options']): LogLevel {
+  const level = (options['log-level'] as string | undefined) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`bad --log-level '${level}'`);
+  return level as LogLevel;
+}
+
 export function untilStopped(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();

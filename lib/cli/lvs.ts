@@ -10,12 +10,12 @@ import { Ipvs } from '../ipvs/client';
 import { type LvsConfig, loadLvsConfig } from '../ipvs/keepalived';
 import { VirtualServer } from '../ipvs/virtual-server';
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { type CliIO, type Command, untilStopped } from './command';
+import { type CliIO, type Command, logLevelOf, logLevelSpec, untilStopped } from './command';
 
 const specs: OptionSpec[] = [
   { name: 'config', aliases: ['-f', '--use-file'], type: 'string', valueName: 'FILE', description: 'keepalived.conf to run (virtual_server part)' },
   { name: 'json', type: 'boolean', description: 'check: print the services and real servers as JSON' },
-  { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error (default info)' },
+  logLevelSpec,
 ];
 
 const help = `usage: hakit lvs --config FILE [--log-level LEVEL]
@@ -116,8 +116,7 @@ const command: Command = {
     const { options, positionals } = parseArgs(argv, specs);
     const sub = positionals[0] ?? 'run';
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-    const level = (options['log-level'] as string | undefined) ?? 'info';
-    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`bad --log-level '${level}'`);
+    const level = logLevelOf(options);
     const file = options.config as string | undefined;
     if (!file) throw new UsageError('--config FILE is required');
     if (sub === 'check') {
@@ -128,7 +127,7 @@ const command: Command = {
       return 0;
     }
     if (sub !== 'run') throw new UsageError(`unknown subcommand '${sub}' (run, check)`);
-    return serve(path.resolve(io.cwd, file), level as LogLevel, io);
+    return serve(path.resolve(io.cwd, file), level, io);
   },
 };
 export default command;

@@ -12,14 +12,14 @@ import { createLogger, type LogLevel } from '../log';
 import { loadConfig, type VrrpConfig } from '../vrrp/config';
 import { VrrpRouter } from '../vrrp/router';
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { type CliIO, type Command, untilStopped } from './command';
+import { type CliIO, type Command, logLevelOf, logLevelSpec, untilStopped } from './command';
 
 const DEFAULT_CONTROL = '/run/hakit/vrrp.sock';
 
 const specs: OptionSpec[] = [
   { name: 'config', aliases: ['-f', '--use-file'], type: 'string', valueName: 'FILE', description: 'keepalived.conf to run (VRRP part)' },
   { name: 'control', type: 'string', valueName: 'SOCK', description: `control socket for 'status' (default ${DEFAULT_CONTROL})` },
-  { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error (default info)' },
+  logLevelSpec,
 ];
 
 const help = `usage: hakit vrrp --config FILE [--control SOCK] [--log-level LEVEL]
@@ -90,8 +90,7 @@ const command: Command = {
     const sub = positionals[0] ?? 'run';
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const control = (options.control as string | undefined) ?? DEFAULT_CONTROL;
-    const level = (options['log-level'] as string | undefined) ?? 'info';
-    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`bad --log-level '${level}'`);
+    const level = logLevelOf(options);
     if (sub === 'status') return status(control, io);
     const file = options.config as string | undefined;
     if (sub === 'check') {
@@ -103,7 +102,7 @@ const command: Command = {
     }
     if (sub !== 'run') throw new UsageError(`unknown subcommand '${sub}' (run, check, status)`);
     if (!file) throw new UsageError('--config FILE is required');
-    return serve(path.resolve(io.cwd, file), control, level as LogLevel, io);
+    return serve(path.resolve(io.cwd, file), control, level, io);
   },
 };
 export default command;

@@ -50,3 +50,11 @@ test('option parser: repeated, multi-valued and typed options', (t) => {
   t.throws(() => parseArgs(['--weight', '1'], specs), { message: /needs 2 values/ });
   t.throws(() => parseArgs(['--show-mappings=1'], specs), { code: 'ERR_USAGE' });
 });
+
+test('daemon commands refuse a bad --log-level before reading their config (status 2)', (t) => {
+  for (const command of ['vrrp', 'lvs']) {
+    const result = hakit(command, 'check', '--config', '/nonexistent.conf', '--log-level', 'loud');
+    t.is(result.status, 2, command);
+    t.regex(result.stderr, /bad --log-level 'loud'/, command);
+  }
+});
