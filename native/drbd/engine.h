@@ -144,6 +144,7 @@ class Engine {
   void DoRead(Command& command);
   void DoFlush(Command& command);
   void CloseEpoch();
+  uint32_t SendBarrier(bool flush);
   bool NoCommandsQueued();
   void CompleteSent();
   void Establish(const std::string& mode);

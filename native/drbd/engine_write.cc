@@ -91,13 +91,7 @@ void Engine::SendSome() {
 void Engine::DoFlush(Command& c) {
   if (dataFd_ >= 0) DiskSync();
   if (phase_ != Phase::Established) { Complete(c.id, 0); return; }
-  uint32_t epoch = epoch_;
-  std::vector<uint8_t> payload;
-  Encoder enc(payload);
-  enc.U32(epoch); enc.U32(1);
-  Send(PacketType::Barrier, payload);
-  epoch_++;
-  epochWrites_ = 0;
+  uint32_t epoch = SendBarrier(true);
   uint64_t seq = nextSeq_++;
   inflight_[seq] = Pending{c.id, seq, epoch, 0, 0, queuedTotal_, false, false, true, false, NowMs()};
 }
@@ -105,12 +99,18 @@ void Engine::DoFlush(Command& c) {
 // End of a batch of writes: close the epoch with a barrier so the peer groups them.
 void Engine::CloseEpoch() {
   if (epochWrites_ == 0 || phase_ != Phase::Established) return;
+  SendBarrier(false);
+}
+
+// Closes the current epoch with a Barrier (flagged when a flush waits on it); returns its number.
+uint32_t Engine::SendBarrier(bool flush) {
+  uint32_t epoch = epoch_++;
   std::vector<uint8_t> payload;
   Encoder enc(payload);
-  enc.U32(epoch_); enc.U32(0);
+  enc.U32(epoch); enc.U32(flush ? 1 : 0);
   Send(PacketType::Barrier, payload);
-  epoch_++;
   epochWrites_ = 0;
+  return epoch;
 }
 
 }  // namespace hakit::drbd
