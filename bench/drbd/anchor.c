@@ -14,9 +14,8 @@
 //     what this one machine can do with both nodes' copies on its two cores.
 //   anchor serial A B MIB OPS FIRST -> {"times": [us...]}: the 4 KiB budget of issue 7 done as
 //     one C loop, "local write + RTT + remote write": per op a buffered 4 KiB pwrite to A, then a
-//     4 KiB+40-byte message to the other thread, which writes it to B, makes it stable (the faster
-//     stable write of the disk anchor is not known yet here: pwrite + fdatasync, what the peer
-//     does) and replies with 8 bytes. Ops FIRST..FIRST+OPS-1 of the replicated run's offsets, so
+//     4 KiB+40-byte message to the other thread, which writes it to B, makes it stable with
+//     fdatasync (what the peer does) and replies with 8 bytes. Ops FIRST..FIRST+OPS-1 of the replicated run's offsets, so
 //     bench.js can interleave short blocks of this with blocks of the replicated run.
 // The TCP modes run one thread per end, like the two engines' I/O threads.
 // Built by bench.js with the system C compiler (cc -O2 -pthread).
